@@ -1,0 +1,48 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+INSTANCE := instance
+FLASK := $(BIN)/flask --app app
+
+.PHONY: run test install install-test migrate demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Re-install whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --editable .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --editable '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+# Generated once and kept: sessions survive restarts of `make run`.
+$(INSTANCE)/secret_key:
+	mkdir -p $(INSTANCE)
+	umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_hex(32))' > $@
+
+migrate: install $(INSTANCE)/secret_key
+	PORTAL_SECRET_KEY=$$(cat $(INSTANCE)/secret_key) $(FLASK) db upgrade
+
+demo: migrate
+	PORTAL_SECRET_KEY=$$(cat $(INSTANCE)/secret_key) PORTAL_DEMO=true $(FLASK) portal load-demo
+
+run: demo
+	@echo "Serving http://127.0.0.1:$(PORT)  (demo password: $${PORTAL_DEMO_PASSWORD:-portal-demo})"
+	PORTAL_SECRET_KEY=$$(cat $(INSTANCE)/secret_key) PORTAL_DEMO=true \
+		$(FLASK) run --host 127.0.0.1 --port $(PORT) --no-reload --with-threads
+
+test: install-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) *.egg-info

@@ -1,0 +1,158 @@
+"""The one function that prices a session: the estimated session cost.
+
+Pure module (no Flask, no SQLAlchemy). The live estimate, the Estimated session
+cost page, the pay-per-use checkout and the charge all call ``estimate``.
+
+    computers              = expected attendees + 1 (the organizer)
+    person-minutes         = duration x computers
+    teleconference-minutes = duration x teleconference participants (0 for none / internet audio)
+    subtotal               = person-minutes x person-minute rate
+                           + teleconference-minutes x rate of the audio type
+    tax                    = subtotal x tax rate / 100
+
+Line totals stay exact; the subtotal is rounded half-up once to the currency's
+minor unit; tax is computed on the rounded subtotal and rounded half-up.
+"""
+
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from portal.money import round_half_up, round_to_minor
+
+
+class AudioType(StrEnum):
+    NONE = "none"
+    INTERNET = "internet"
+    TOLL = "toll"
+    TOLL_FREE = "toll_free"
+    CALLBACK = "callback"
+
+    @classmethod
+    def parse(cls, value: str | None) -> "AudioType | None":
+        return next((member for member in cls if member.value == value), None)
+
+    @property
+    def uses_teleconference(self) -> bool:
+        return self in (AudioType.TOLL, AudioType.TOLL_FREE, AudioType.CALLBACK)
+
+
+class PricingError(ValueError):
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Rates:
+    """The site's rates at one moment; snapshotted with every estimate."""
+
+    currency: str
+    person_minute: Decimal
+    toll: Decimal
+    toll_free: Decimal
+    callback: Decimal
+    tax_percent: Decimal | None = None
+
+    def for_audio(self, audio: AudioType) -> Decimal:
+        return {
+            AudioType.TOLL: self.toll,
+            AudioType.TOLL_FREE: self.toll_free,
+            AudioType.CALLBACK: self.callback,
+        }.get(audio, Decimal(0))
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What the organizer plans: the inputs of the estimate."""
+
+    duration_minutes: int
+    expected_attendees: int
+    audio: AudioType
+    teleconference_participants: int = 0
+
+    @property
+    def computers(self) -> int:
+        return self.expected_attendees + 1
+
+
+@dataclass(frozen=True)
+class Quote:
+    usage: Usage
+    rates: Rates
+    person_minutes: int
+    teleconference_minutes: int
+    teleconference_rate: Decimal
+    person_line: Decimal  # exact, before rounding
+    teleconference_line: Decimal  # exact, before rounding
+    subtotal_cents: int
+    tax_cents: int
+    total_cents: int
+
+    @property
+    def currency(self) -> str:
+        return self.rates.currency
+
+    def snapshot(self) -> dict:
+        """A JSON-ready record of inputs, rates and results (Decimals as strings)."""
+        data = asdict(self)
+        return _stringify(data)
+
+
+def validate_usage(usage: Usage) -> list[str]:
+    """Stable error codes for impossible inputs; empty when the usage can be priced."""
+    errors = []
+    if not 1 <= usage.duration_minutes <= 1440:
+        errors.append("duration_out_of_range")
+    if usage.expected_attendees < 0:
+        errors.append("attendees_negative")
+    if usage.teleconference_participants < 0:
+        errors.append("teleconference_negative")
+    elif usage.teleconference_participants > usage.computers:
+        errors.append("teleconference_above_computers")
+    return errors
+
+
+def estimate(usage: Usage, rates: Rates) -> Quote:
+    errors = validate_usage(usage)
+    if errors:
+        raise PricingError(errors[0])
+    for rate in (rates.person_minute, rates.toll, rates.toll_free, rates.callback):
+        if not isinstance(rate, Decimal) or rate < 0:
+            raise PricingError("bad_rate")
+    person_minutes = usage.duration_minutes * usage.computers
+    teleconference_minutes = (
+        usage.duration_minutes * usage.teleconference_participants
+        if usage.audio.uses_teleconference
+        else 0
+    )
+    teleconference_rate = rates.for_audio(usage.audio)
+    person_line = person_minutes * rates.person_minute
+    teleconference_line = teleconference_minutes * teleconference_rate
+    subtotal_cents = round_to_minor(person_line + teleconference_line, rates.currency)
+    tax_cents = 0
+    if rates.tax_percent:
+        # Tax on the rounded subtotal, in minor units: round half-up once more.
+        tax_cents = round_half_up(subtotal_cents * rates.tax_percent / 100)
+    return Quote(
+        usage=usage,
+        rates=rates,
+        person_minutes=person_minutes,
+        teleconference_minutes=teleconference_minutes,
+        teleconference_rate=teleconference_rate,
+        person_line=person_line,
+        teleconference_line=teleconference_line,
+        subtotal_cents=subtotal_cents,
+        tax_cents=tax_cents,
+        total_cents=subtotal_cents + tax_cents,
+    )
+
+
+def _stringify(value):
+    if isinstance(value, dict):
+        return {key: _stringify(item) for key, item in value.items()}
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, StrEnum):
+        return value.value
+    return value

@@ -1,0 +1,46 @@
+"""``flask portal ...`` commands."""
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from portal.accounts.models import Role
+from portal.accounts.services import AccountError, create_user
+from portal.extensions import db
+
+portal_cli = AppGroup("portal", help="Portal administration commands.")
+
+
+@portal_cli.command("create-admin")
+@click.argument("email")
+@click.password_option(prompt="Password", help="Asked for when not given.")
+def create_admin(email: str, password: str) -> None:
+    """Create an administrator account."""
+    try:
+        user = create_user(email, password, role=Role.ADMIN)
+    except AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(
+            {
+                "invalid_email": "That is not a valid email address.",
+                "password_too_short": "The password must have at least 10 characters.",
+                "email_taken": "An account with that email already exists.",
+            }[exc.code]
+        ) from None
+    db.session.commit()
+    click.echo(f"Administrator {user.email} created.")
+
+
+@portal_cli.command("load-demo")
+def load_demo() -> None:
+    """Load the demo accounts, settings and sessions (once; later runs change nothing)."""
+    from portal.demo import load_demo_data
+
+    password = current_app.config["DEMO_PASSWORD"]
+    if load_demo_data(password):
+        click.echo(
+            "Demo data loaded: admin@example.com, organizer@example.com, organizer2@example.com "
+            f"(password: {password})."
+        )
+    else:
+        click.echo("Demo data already present; nothing changed.")

@@ -1,0 +1,102 @@
+"""WTForms fields for exact decimals: rates and money typed in the viewer's locale."""
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from datetime import datetime
+
+from wtforms import DateTimeLocalField, StringField
+from wtforms.validators import ValidationError
+
+from portal import money
+
+MESSAGES = {
+    "required": _l("This field is required."),
+    "malformed": _l("Enter a number, such as 12.50."),
+    "negative": _l("Enter zero or a positive amount."),
+    "too_large": _l("This value is too large."),
+}
+
+
+class RateField(StringField):
+    """A non-negative exact decimal with up to ``max_digits`` decimals (e.g. 0.0125)."""
+
+    def __init__(self, label=None, validators=None, max_digits=6, optional=False, maximum=None, **kw):
+        super().__init__(label, validators, **kw)
+        self.max_digits = max_digits
+        self.optional = optional
+        self.maximum = maximum
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else format(self.data, "f")
+
+    def pre_validate(self, form):
+        text = (self.raw_data[0] if self.raw_data else "") or ""
+        if not text.strip() and self.optional:
+            self.data = None
+            return
+        try:
+            self.data = money.parse_rate(text, locale=str(get_locale()), max_digits=self.max_digits)
+        except money.MoneyError as exc:
+            self.data = None
+            if exc.code == "too_many_decimals":
+                raise ValidationError(
+                    _l("Use at most %(digits)s decimal places.", digits=self.max_digits)
+                ) from None
+            raise ValidationError(MESSAGES[exc.code]) from None
+        if self.maximum is not None and self.data > self.maximum:
+            raise ValidationError(_l("Enter at most %(maximum)s.", maximum=self.maximum))
+
+
+class MoneyField(StringField):
+    """An amount in the site currency; ``data`` is minor units (int) once validated."""
+
+    def __init__(self, label=None, validators=None, currency="USD", **kw):
+        super().__init__(label, validators, **kw)
+        self.currency = currency  # set per request from the site settings
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return money.plain_amount(self.data, self.currency) if isinstance(self.data, int) else ""
+
+    def pre_validate(self, form):
+        text = (self.raw_data[0] if self.raw_data else "") or ""
+        if not text.strip():
+            self.data = 0  # an empty fee box means a free session
+            return
+        try:
+            self.data = money.parse_amount(text, self.currency, locale=str(get_locale()))
+        except money.MoneyError as exc:
+            self.data = None
+            if exc.code == "too_many_decimals":
+                raise ValidationError(
+                    _l(
+                        "%(currency)s amounts have at most %(digits)s decimal places.",
+                        currency=self.currency,
+                        digits=money.minor_digits(self.currency),
+                    )
+                ) from None
+            raise ValidationError(MESSAGES[exc.code]) from None
+
+
+class LocalDateTimeField(DateTimeLocalField):
+    """A wall-clock date and time (``<input type="datetime-local">``); empty means None."""
+
+    def __init__(self, label=None, validators=None, **kw):
+        super().__init__(label, validators, format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"], **kw)
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        text = valuelist[0].strip()
+        for pattern in self.strptime_format:
+            try:
+                self.data = datetime.strptime(text, pattern)
+                return
+            except ValueError:
+                continue
+        self.data = None
+        raise ValueError(_l("Enter a date and time, such as 2026-12-01T09:30."))

@@ -1,0 +1,122 @@
+"""Locale and time-zone selection, and the template filters that format with Babel."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from flask import Flask, current_app, g, request
+from decimal import Decimal
+
+from babel import dates, numbers
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from portal import money
+
+LANG_COOKIE = "portal_lang"
+TZ_COOKIE = "portal_tz"
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    for candidate in (request.args.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if candidate in languages:
+            return candidate
+    return request.accept_languages.best_match(languages) or current_app.config["DEFAULT_LOCALE"]
+
+
+def is_timezone(name: str | None) -> bool:
+    if not name or name not in _all_timezones():
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _all_timezones() -> frozenset[str]:
+    cached = getattr(_all_timezones, "cache", None)
+    if cached is None:
+        cached = _all_timezones.cache = frozenset(available_timezones())
+    return cached
+
+
+def timezone_choices() -> list[str]:
+    return sorted(_all_timezones())
+
+
+def select_timezone() -> str:
+    """The viewer's zone: ?tz=, then the browser's (a cookie set by app.js), then the account's."""
+    if "viewer_tz" in g:
+        return g.viewer_tz
+    zone = None
+    for candidate in (request.args.get("tz"), request.cookies.get(TZ_COOKIE)):
+        if is_timezone(candidate):
+            zone = candidate
+            break
+    if zone is None and current_user and current_user.is_authenticated:
+        zone = current_user.timezone
+    g.viewer_tz = zone or current_app.config["DEFAULT_TIMEZONE"]
+    return g.viewer_tz
+
+
+def format_money(minor_units: int, currency: str) -> str:
+    return money.format_money(minor_units, currency, str(get_locale()))
+
+
+def format_in_zone(value: datetime, zone: str | None = None, style: str = "full") -> str:
+    """An aware datetime in ``zone`` (default: the viewer's), formatted for the locale."""
+    tz = ZoneInfo(zone or select_timezone())
+    locale = get_locale()
+    local = value.astimezone(tz)
+    day = dates.format_date(local, "full" if style == "full" else "medium", locale=locale)
+    time = dates.format_time(local, "short", tzinfo=tz, locale=locale)
+    zone_name = dates.get_timezone_location(tz, locale=locale) if style == "full" else local.tzname()
+    return f"{day}, {time} ({zone_name})"
+
+
+def format_number(value) -> str:
+    return numbers.format_decimal(value, locale=get_locale())
+
+
+def format_exact_money(amount: Decimal, currency: str) -> str:
+    return money.format_exact(amount, currency, str(get_locale()))
+
+
+STATUS_LABELS = {
+    "draft": _l("Draft (unpaid)"),
+    "scheduled": _l("Scheduled"),
+    "started": _l("Started"),
+    "cancelled": _l("Cancelled"),
+}
+
+
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+def audio_label(audio: str) -> str:
+    from portal.trainings.forms import AUDIO_LABELS
+
+    return str(AUDIO_LABELS.get(audio, audio))
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["exact_money"] = format_exact_money
+    app.jinja_env.filters["number"] = format_number
+    app.jinja_env.globals.update(
+        status_label=status_label, audio_label=audio_label, get_locale=get_locale
+    )
+    app.jinja_env.filters["plain_amount"] = money.plain_amount
+    app.jinja_env.filters["in_zone"] = format_in_zone
+
+    @app.after_request
+    def remember_language(response):
+        lang = request.args.get("lang")
+        if lang in app.config["LANGUAGES"]:
+            response.set_cookie(
+                LANG_COOKIE, lang, max_age=365 * 86400, samesite="Lax", secure=app.config["HTTPS"]
+            )
+        return response

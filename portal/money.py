@@ -1,0 +1,118 @@
+"""Money arithmetic: integer minor units, Decimal in between, one rounding rule.
+
+Pure module: imports neither Flask nor SQLAlchemy (a unit test checks this).
+"""
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from babel.numbers import (
+    NumberFormatError,
+    format_currency,
+    get_currency_precision,
+    list_currencies,
+    parse_decimal,
+)
+
+
+class MoneyError(ValueError):
+    """Bad amount input; ``code`` is stable, views map it to a message."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def is_known_currency(code: str) -> bool:
+    return isinstance(code, str) and code.isalpha() and code.isupper() and code in list_currencies()
+
+
+def minor_digits(currency: str) -> int:
+    """Digits after the decimal point for the currency (USD 2, JPY 0, BHD 3)."""
+    return get_currency_precision(currency)
+
+
+def round_half_up(value: Decimal) -> int:
+    """The project's one rounding rule: half-up to a whole number."""
+    if not isinstance(value, Decimal):
+        raise TypeError("amounts are Decimal, never float")
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def round_to_minor(amount: Decimal, currency: str) -> int:
+    """Round half-up, once, to the currency's minor unit; return minor units."""
+    return round_half_up(amount * (Decimal(10) ** minor_digits(currency)))
+
+
+def to_decimal(minor_units: int, currency: str) -> Decimal:
+    """Minor units as an exact Decimal in major units (1234, USD -> 12.34)."""
+    digits = minor_digits(currency)
+    return (Decimal(minor_units) / (Decimal(10) ** digits)).quantize(Decimal(1).scaleb(-digits))
+
+
+def plain_amount(minor_units: int, currency: str) -> str:
+    """A machine-readable amount such as ``123.45`` (for data attributes and inputs)."""
+    return format(to_decimal(minor_units, currency), "f")
+
+
+def format_money(minor_units: int, currency: str, locale: str = "en") -> str:
+    """A human amount for the locale, e.g. ``$1,234.50`` or ``1 234,50 $US``."""
+    return format_currency(to_decimal(minor_units, currency), currency, locale=locale)
+
+
+def parse_amount(text: str, currency: str, locale: str = "en") -> int:
+    """Parse a typed amount into minor units.
+
+    Accepts the locale's decimal separator; refuses negatives, more decimals
+    than the currency has, and anything that is not a plain number.
+    """
+    text = (text or "").strip()
+    if not text:
+        raise MoneyError("required")
+    try:
+        value = parse_decimal(text, locale=locale, strict=True)
+    except (NumberFormatError, InvalidOperation):
+        try:  # a plain machine-format number is always accepted too
+            value = Decimal(text) if _is_plain_number(text) else None
+        except InvalidOperation:
+            value = None
+        if value is None:
+            raise MoneyError("malformed") from None
+    if not value.is_finite():
+        raise MoneyError("malformed")
+    if value < 0:
+        raise MoneyError("negative")
+    if -value.as_tuple().exponent > minor_digits(currency):
+        raise MoneyError("too_many_decimals")
+    return round_to_minor(value, currency)
+
+
+def parse_rate(text: str, locale: str = "en", max_digits: int = 6) -> Decimal:
+    """Parse a non-negative per-minute rate or percentage, keeping every digit typed."""
+    text = (text or "").strip()
+    if not text:
+        raise MoneyError("required")
+    try:
+        value = parse_decimal(text, locale=locale, strict=True)
+    except (NumberFormatError, InvalidOperation):
+        if not _is_plain_number(text):
+            raise MoneyError("malformed") from None
+        value = Decimal(text)
+    if not value.is_finite():
+        raise MoneyError("malformed")
+    if value < 0:
+        raise MoneyError("negative")
+    if -value.as_tuple().exponent > max_digits:
+        raise MoneyError("too_many_decimals")
+    if value.adjusted() >= 9:
+        raise MoneyError("too_large")
+    return value
+
+
+def _is_plain_number(text: str) -> bool:
+    head, _, tail = text.lstrip("-").partition(".")
+    return bool(head or tail) and (head + tail).isdigit() and head.isascii() and tail.isascii()
+
+
+def format_exact(amount: Decimal, currency: str, locale: str = "en") -> str:
+    """A rate or an unrounded line total with every digit kept (``$0.0125``)."""
+    return format_currency(amount, currency, locale=locale, decimal_quantization=False)

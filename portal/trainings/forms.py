@@ -1,0 +1,148 @@
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from portal.billing.pricing import AudioType, Usage
+from portal.fields import LocalDateTimeField, MoneyField
+from portal.i18n import timezone_choices
+
+AUDIO_LABELS = {
+    AudioType.NONE: _l("None"),
+    AudioType.INTERNET: _l("Internet audio"),
+    AudioType.TOLL: _l("Toll call-in"),
+    AudioType.TOLL_FREE: _l("Toll-free call-in"),
+    AudioType.CALLBACK: _l("Call-back"),
+}
+
+# Fields whose messages the live estimate panel shows while the organizer types.
+LIVE_FIELDS = (
+    "start",
+    "duration_minutes",
+    "capacity",
+    "expected_attendees",
+    "audio",
+    "teleconference_participants",
+    "session_fee",
+)
+# Fields the estimate needs; the estimate is shown only when all of them are valid.
+COST_FIELDS = ("duration_minutes", "expected_attendees", "audio", "teleconference_participants")
+
+
+class SessionForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    start = LocalDateTimeField(_l("Start"))
+    timezone = SelectField(_l("Time zone"), validators=[DataRequired()])
+    duration_minutes = IntegerField(
+        _l("Duration (minutes)"),
+        validators=[
+            InputRequired(_l("Enter the duration in minutes.")),
+            NumberRange(1, 1440, _l("The duration must be between 1 and 1440 minutes.")),
+        ],
+    )
+    capacity = IntegerField(
+        _l("Capacity"),
+        validators=[
+            InputRequired(_l("Enter the capacity.")),
+            NumberRange(1, 100_000, _l("The capacity must be between 1 and 100000.")),
+        ],
+    )
+    expected_attendees = IntegerField(
+        _l("Expected attendees"),
+        validators=[
+            InputRequired(_l("Enter the expected number of attendees.")),
+            NumberRange(0, 100_000, _l("Expected attendees cannot be negative.")),
+        ],
+    )
+    audio = SelectField(
+        _l("Audio"),
+        choices=[SelectChoice(audio.value, label) for audio, label in AUDIO_LABELS.items()],
+        default=AudioType.INTERNET.value,
+    )
+    teleconference_participants = IntegerField(
+        _l("Teleconference participants"),
+        default=0,
+        validators=[
+            InputRequired(_l("Enter the number of teleconference participants (0 for none).")),
+            NumberRange(0, 100_001, _l("Teleconference participants cannot be negative.")),
+        ],
+    )
+    session_fee = MoneyField(_l("Session fee"))
+
+    def __init__(self, *args, currency: str, fee_enabled: bool, start_required: bool = True, **kw):
+        super().__init__(*args, **kw)
+        self.timezone.choices = timezone_choices()
+        self.start_required = start_required
+        if fee_enabled:
+            self.session_fee.currency = currency
+        else:
+            # Fee-based training is off: no fee can be set at all.
+            del self.session_fee
+
+    def validate_start(self, field):
+        if field.data is None:
+            if self.start_required:
+                raise ValidationError(_l("Enter the date and time the session starts."))
+            return
+        start_at = self.start_at_utc()
+        if start_at is None:
+            raise ValidationError(
+                _l("This time does not exist in the chosen time zone (the clocks change then).")
+            )
+        if self.start_required and start_at < datetime.now(timezone.utc):
+            raise ValidationError(_l("The start cannot be in the past."))
+
+    def validate_expected_attendees(self, field):
+        if field.data is not None and self.capacity.data is not None and field.data > self.capacity.data:
+            raise ValidationError(_l("Expected attendees cannot exceed the capacity."))
+
+    def validate_teleconference_participants(self, field):
+        audio = AudioType.parse(self.audio.data)
+        attendees = self.expected_attendees.data
+        if audio and audio.uses_teleconference and attendees is not None and field.data is not None:
+            if field.data > attendees + 1:
+                raise ValidationError(
+                    _l(
+                        "Teleconference participants cannot exceed the %(computers)s computers "
+                        "(expected attendees plus you).",
+                        computers=attendees + 1,
+                    )
+                )
+
+    def start_at_utc(self) -> datetime | None:
+        """The start as an aware UTC datetime; None for a wall time skipped by a DST change."""
+        if self.start.data is None or self.timezone.data not in self.timezone.choices:
+            return None
+        zone = ZoneInfo(self.timezone.data)
+        local = self.start.data.replace(tzinfo=zone)
+        utc = local.astimezone(timezone.utc)
+        if utc.astimezone(zone).replace(tzinfo=None) != self.start.data:
+            return None
+        return utc
+
+    def usage(self) -> Usage | None:
+        """The estimate's inputs, or None while any of them is invalid."""
+        if any(getattr(self, name).errors for name in COST_FIELDS):
+            return None
+        audio = AudioType(self.audio.data)
+        return Usage(
+            duration_minutes=self.duration_minutes.data,
+            expected_attendees=self.expected_attendees.data,
+            audio=audio,
+            teleconference_participants=(
+                self.teleconference_participants.data if audio.uses_teleconference else 0
+            ),
+        )
+
+    def live_errors(self) -> list[str]:
+        return [
+            str(message)
+            for name in LIVE_FIELDS
+            if name in self._fields
+            for message in self._fields[name].errors
+        ]

@@ -1,0 +1,120 @@
+"""Scheduling, editing and cancelling training sessions (no request, no templates)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from portal.accounts.models import User
+from portal.admin.models import SiteSettings
+from portal.billing.pricing import AudioType, Quote, Usage, estimate
+from portal.database import utcnow
+from portal.extensions import db
+from portal.trainings.models import TrainingSession
+from portal.trainings.status import SessionStatus, transition
+
+
+@dataclass(frozen=True)
+class SessionDetails:
+    """What the scheduling form collects, already validated."""
+
+    title: str
+    description: str
+    start_at: datetime | None  # aware UTC; None with "Start now"
+    timezone: str
+    duration_minutes: int
+    capacity: int
+    expected_attendees: int
+    audio: AudioType
+    teleconference_participants: int
+    fee_cents: int
+
+    @property
+    def usage(self) -> Usage:
+        return Usage(
+            duration_minutes=self.duration_minutes,
+            expected_attendees=self.expected_attendees,
+            audio=self.audio,
+            teleconference_participants=self.teleconference_participants,
+        )
+
+
+def _apply(training: TrainingSession, details: SessionDetails, settings: SiteSettings) -> Quote:
+    quote = estimate(details.usage, settings.rates())
+    training.title = details.title
+    training.description = details.description
+    training.timezone = details.timezone
+    training.duration_minutes = details.duration_minutes
+    training.capacity = details.capacity
+    training.expected_attendees = details.expected_attendees
+    training.audio = details.audio.value
+    training.teleconference_participants = details.teleconference_participants
+    if settings.fee_based:
+        training.fee_cents = details.fee_cents
+        training.currency = settings.currency
+    # The estimate with the rates in force now: a later rate change never rewrites it.
+    training.estimate_cents = quote.total_cents
+    training.estimate_snapshot = quote.snapshot()
+    return quote
+
+
+def schedule_session(
+    organizer: User, details: SessionDetails, settings: SiteSettings, start_now: bool = False
+) -> TrainingSession:
+    training = TrainingSession(organizer_id=organizer.id, currency=settings.currency, fee_cents=0)
+    _apply(training, details, settings)
+    if start_now:
+        training.set_times(utcnow())
+        training.status = transition(SessionStatus.DRAFT, SessionStatus.STARTED)
+    else:
+        training.set_times(details.start_at)
+        training.status = transition(SessionStatus.DRAFT, SessionStatus.SCHEDULED)
+    db.session.add(training)
+    db.session.commit()
+    return training
+
+
+def update_session(training: TrainingSession, details: SessionDetails, settings: SiteSettings) -> None:
+    if not training.is_editable:
+        raise ValueError("not_editable")
+    _apply(training, details, settings)
+    training.set_times(details.start_at if details.start_at else training.start_at)
+    db.session.commit()
+
+
+def cancel_session(training: TrainingSession) -> None:
+    training.status = transition(training.status, SessionStatus.CANCELLED)
+    training.cancelled_at = utcnow()
+    db.session.commit()
+
+
+def sessions_for(user: User, past: bool) -> list[TrainingSession]:
+    """Upcoming or running (soonest first), or finished (latest first), that the user may manage."""
+    now = utcnow()
+    query = select(TrainingSession)
+    if not user.is_admin:
+        query = query.where(TrainingSession.organizer_id == user.id)
+    if past:
+        query = query.where(TrainingSession.end_at < now).order_by(TrainingSession.start_at.desc())
+    else:
+        query = query.where(TrainingSession.end_at >= now).order_by(TrainingSession.start_at)
+    return list(db.session.scalars(query.limit(500)))
+
+
+def managed_session(session_id: int, user: User) -> TrainingSession | None:
+    """The session if ``user`` may manage it; None otherwise (views answer 404 either way)."""
+    query = select(TrainingSession).where(TrainingSession.id == session_id)
+    if not user.is_admin:
+        query = query.where(TrainingSession.organizer_id == user.id)
+    return db.session.scalar(query)
+
+
+def public_session(token: str) -> TrainingSession | None:
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(select(TrainingSession).where(TrainingSession.public_token == token))
+
+
+def seats_left(training: TrainingSession) -> int:
+    # Registrations and seat holds arrive with guest registration; until then every seat is free.
+    return training.capacity

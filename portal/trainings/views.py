@@ -1,0 +1,150 @@
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from portal.admin.services import get_settings
+from portal.billing.pricing import AudioType, estimate
+from portal.trainings import services
+from portal.trainings.forms import SessionForm
+from portal.web import render_page_or_fragment
+
+bp = Blueprint("trainings", __name__, url_prefix="/sessions")
+
+SAVE_INTENTS = {"schedule", "start", "save"}
+
+
+def _managed_or_404(session_id: int):
+    training = services.managed_session(session_id, current_user)
+    if training is None:
+        abort(404)
+    return training
+
+
+def _default_start(zone: str) -> datetime:
+    tomorrow = datetime.now(ZoneInfo(zone)).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, time(9, 0))
+
+
+def _build_form(intent: str, training=None) -> SessionForm:
+    settings = get_settings()
+    kwargs = {}
+    if training is None and request.method == "GET":
+        zone = current_user.timezone
+        kwargs = {"timezone": zone, "start": _default_start(zone), "duration_minutes": 60,
+                  "capacity": 20, "expected_attendees": 10}
+    elif training is not None and request.method == "GET":
+        local_start = training.start_at.astimezone(ZoneInfo(training.timezone))
+        kwargs = {"start": local_start.replace(tzinfo=None), "session_fee": training.fee_cents}
+    return SessionForm(
+        obj=training,
+        currency=settings.currency,
+        fee_enabled=settings.fee_based,
+        start_required=intent != "start",
+        **kwargs,
+    )
+
+
+def _details(form: SessionForm) -> services.SessionDetails:
+    audio = AudioType(form.audio.data)
+    return services.SessionDetails(
+        title=form.title.data.strip(),
+        description=(form.description.data or "").strip(),
+        start_at=form.start_at_utc(),
+        timezone=form.timezone.data,
+        duration_minutes=form.duration_minutes.data,
+        capacity=form.capacity.data,
+        expected_attendees=form.expected_attendees.data,
+        audio=audio,
+        teleconference_participants=form.teleconference_participants.data if audio.uses_teleconference else 0,
+        fee_cents=form.session_fee.data if "session_fee" in form else 0,
+    )
+
+
+def _render_form(form: SessionForm, training, status: int = 200):
+    """The scheduling page, or only its estimate panel for htmx."""
+    settings = get_settings()
+    usage = form.usage() if settings.pay_per_use else None
+    return render_page_or_fragment(
+        "trainings/form.html",
+        "trainings/_estimate.html",
+        status=status,
+        form=form,
+        training=training,
+        quote=estimate(usage, settings.rates()) if usage else None,
+        live_errors=form.live_errors(),
+    )
+
+
+def _edit_or_create(training=None):
+    intent = request.form.get("intent", "save" if training else "schedule")
+    form = _build_form(intent, training)
+    if request.method == "GET":
+        return _render_form(form, training)
+    valid = form.validate()
+    if intent in SAVE_INTENTS and valid:
+        details = _details(form)
+        if training is None:
+            training = services.schedule_session(
+                current_user, details, get_settings(), start_now=intent == "start"
+            )
+            flash(_("Session started.") if intent == "start" else _("Session scheduled."), "success")
+        else:
+            services.update_session(training, details, get_settings())
+            flash(_("Session updated."), "success")
+        return redirect(url_for("trainings.detail", session_id=training.id), code=303)
+    status = 422 if intent in SAVE_INTENTS else 200
+    return _render_form(form, training, status)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    return _edit_or_create()
+
+
+@bp.route("/<int:session_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(session_id: int):
+    training = _managed_or_404(session_id)
+    if not training.is_editable:
+        flash(_("A session that has started or was cancelled cannot be changed."), "error")
+        return redirect(url_for("trainings.detail", session_id=training.id), code=303)
+    return _edit_or_create(training)
+
+
+@bp.route("/")
+@login_required
+def list_sessions():
+    past = request.args.get("when") == "past"
+    return render_page_or_fragment(
+        "trainings/list.html",
+        "trainings/_list.html",
+        trainings=services.sessions_for(current_user, past=past),
+        past=past,
+    )
+
+
+@bp.route("/<int:session_id>")
+@login_required
+def detail(session_id: int):
+    training = _managed_or_404(session_id)
+    return render_template(
+        "trainings/detail.html",
+        training=training,
+        seats_left=services.seats_left(training),
+    )
+
+
+@bp.route("/<int:session_id>/cancel", methods=["POST"])
+@login_required
+def cancel(session_id: int):
+    training = _managed_or_404(session_id)
+    if training.is_editable:
+        services.cancel_session(training)
+        flash(_("Session cancelled."), "success")
+    else:
+        flash(_("This session can no longer be cancelled."), "error")
+    return redirect(url_for("trainings.detail", session_id=training.id), code=303)

@@ -1,0 +1,52 @@
+"""Request helpers shared by every blueprint: HTMX-aware rendering, security headers."""
+
+from flask import Response, current_app, make_response, render_template, request
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+)
+
+
+def is_htmx() -> bool:
+    """An htmx request that wants a fragment (a history restore wants the full page)."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def render_page_or_fragment(page: str, fragment: str, status: int = 200, **context) -> Response:
+    """Contact.app's pattern: one endpoint, the fragment for htmx, the full page otherwise.
+
+    The page template ``include``s the fragment, so both share their markup.
+    """
+    template = fragment if is_htmx() else page
+    response = make_response(render_template(template, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def add_security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if current_app.config["HTTPS"]:
+        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+    if response.mimetype == "text/html":
+        # Pages carry per-user data and CSRF tokens: keep them out of shared caches.
+        headers.setdefault("Cache-Control", "no-store")
+    return response

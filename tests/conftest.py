@@ -1,0 +1,111 @@
+"""Shared fixtures: one migrated database per backend, a fresh app per test.
+
+Every test that uses ``app`` runs on SQLite and, when PORTAL_TEST_POSTGRES_URL is
+set (CI sets it), again on PostgreSQL, in a database created for this run.
+"""
+
+import os
+import re
+import secrets
+
+import flask_migrate
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from portal import create_app
+from portal.admin.services import _defaults as default_settings
+from portal.extensions import db
+
+POSTGRES_URL = os.environ.get("PORTAL_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+PASSWORD = "correct horse battery"
+
+
+def make_config(database_url: str, **extra) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-" + "x" * 32,
+        "DATABASE_URL": database_url,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SERVER_NAME": None,
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory):
+    if request.param == "sqlite":
+        yield "sqlite:///" + str(tmp_path_factory.mktemp("sqlite") / "portal.db")
+        return
+    base = make_url(POSTGRES_URL)
+    name = f"portal_test_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_url(database_url):
+    """The schema is built by the migrations, exactly as in production."""
+    app = create_app(make_config(database_url))
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+    return database_url
+
+
+def reset_database() -> None:
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.add(default_settings())
+    db.session.commit()
+
+
+@pytest.fixture
+def app(migrated_url):
+    app = create_app(make_config(migrated_url))
+    with app.app_context():
+        reset_database()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def backend(app) -> str:
+    with app.app_context():
+        return db.engine.dialect.name
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def login(client, email: str, password: str = PASSWORD):
+    page = client.get("/login")
+    return client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": csrf_from(page.text)}
+    )
