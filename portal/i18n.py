@@ -36,9 +36,15 @@ def is_timezone(name: str | None) -> bool:
 
 
 def _all_timezones() -> frozenset[str]:
+    """IANA region zones and UTC, without aliases such as ``localtime`` or ``posix/...``."""
     cached = getattr(_all_timezones, "cache", None)
     if cached is None:
-        cached = _all_timezones.cache = frozenset(available_timezones())
+        cached = _all_timezones.cache = frozenset(
+            name
+            for name in available_timezones()
+            if name == "UTC"
+            or ("/" in name and not name.startswith(("Etc/", "posix", "right/", "SystemV/")))
+        )
     return cached
 
 

@@ -85,6 +85,8 @@ class SessionForm(FlaskForm):
             del self.session_fee
 
     def validate_start(self, field):
+        if self.timezone.data not in self.timezone.choices:
+            return  # the time zone field reports its own error
         if field.data is None:
             if self.start_required:
                 raise ValidationError(_l("Enter the date and time the session starts."))

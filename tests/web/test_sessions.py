@@ -1,0 +1,139 @@
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+
+from portal.accounts.models import Role
+from portal.extensions import db
+from tests.conftest import csrf_from, login
+from tests.factories import enable_ecommerce, make_training, make_user
+
+
+@pytest.fixture
+def two_organizers(app):
+    with app.app_context():
+        enable_ecommerce()
+        mine = make_user("organizer@example.com")
+        theirs = make_user("organizer2@example.com", department="Engineering")
+        make_user("admin@example.com", role=Role.ADMIN, department=None)
+        ids = {
+            "mine": make_training(mine, title="My upcoming").id,
+            "mine_past": make_training(mine, title="My finished", start_in=timedelta(days=-2)).id,
+            "theirs": make_training(theirs, title="Their session").id,
+        }
+    return ids
+
+
+def test_organizer_lists_only_their_own_upcoming_and_past_sessions(client, two_organizers):
+    login(client, "organizer@example.com")
+    upcoming = client.get("/sessions/").text
+    past = client.get("/sessions/?when=past").text
+    assert "My upcoming" in upcoming and "My finished" not in upcoming
+    assert "My finished" in past and "My upcoming" not in past
+    assert "Their session" not in upcoming + past
+    assert ">Schedule a session</a>" in upcoming and ">My sessions</a>" in upcoming
+
+
+def test_admin_sees_every_organizers_sessions(client, two_organizers):
+    login(client, "admin@example.com")
+    upcoming = client.get("/sessions/").text
+    assert "My upcoming" in upcoming and "Their session" in upcoming
+    assert client.get(f"/sessions/{two_organizers['theirs']}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [("get", "/sessions/{id}"), ("get", "/sessions/{id}/edit"), ("post", "/sessions/{id}/edit"), ("post", "/sessions/{id}/cancel")],
+)
+def test_another_organizers_session_answers_404(client, two_organizers, method, path):
+    login(client, "organizer@example.com")
+    token = csrf_from(client.get("/sessions/").text)
+    url = path.format(id=two_organizers["theirs"])
+    response = getattr(client, method)(url, data={"csrf_token": token} if method == "post" else None)
+    assert response.status_code == 404
+    login_again = client.get(f"/sessions/{two_organizers['theirs']}")
+    assert login_again.status_code == 404
+
+
+def test_unknown_session_id_answers_404(client, two_organizers):
+    login(client, "organizer@example.com")
+    assert client.get("/sessions/999999").status_code == 404
+
+
+def test_session_page_shows_status_and_public_link(client, two_organizers):
+    login(client, "organizer@example.com")
+    page = client.get(f"/sessions/{two_organizers['mine']}").text
+    assert 'id="session-status" data-status="scheduled"' in page
+    assert 'id="public-link" href="http://localhost/s/' in page
+
+
+def test_edit_keeps_values_and_saves_changes(app, client, two_organizers):
+    login(client, "organizer@example.com")
+    url = f"/sessions/{two_organizers['mine']}/edit"
+    page = client.get(url).text
+    assert 'value="My upcoming"' in page and 'value="60"' in page
+    response = client.post(
+        url,
+        data={
+            "csrf_token": csrf_from(page), "intent": "save", "title": "Renamed", "start": "2099-05-01T09:00",
+            "timezone": "Europe/Paris", "duration_minutes": "120", "capacity": "20",
+            "expected_attendees": "10", "audio": "internet", "teleconference_participants": "0",
+            "session_fee": "12.50",
+        },
+    )
+    assert response.status_code == 303
+    from portal.trainings.models import TrainingSession
+
+    with app.app_context():
+        training = db.session.get(TrainingSession, two_organizers["mine"])
+        assert (training.title, training.duration_minutes, training.fee_cents) == ("Renamed", 120, 1250)
+        assert training.estimate_cents == 1650  # 120 x 11 x 0.0125
+
+
+def test_cancelling_closes_the_public_page(app, client, two_organizers):
+    login(client, "organizer@example.com")
+    page = client.get(f"/sessions/{two_organizers['mine']}")
+    response = client.post(f"/sessions/{two_organizers['mine']}/cancel", data={"csrf_token": csrf_from(page.text)})
+    assert response.status_code == 303
+    detail = client.get(f"/sessions/{two_organizers['mine']}").text
+    assert 'data-status="cancelled"' in detail
+    assert "/edit" not in detail
+    from portal.trainings.models import TrainingSession
+
+    with app.app_context():
+        token = db.session.get(TrainingSession, two_organizers["mine"]).public_token
+    public = client.get(f"/s/{token}")
+    assert public.status_code == 410
+    assert "This session has been cancelled." in public.text
+    # A cancelled session cannot be edited any more.
+    assert client.get(f"/sessions/{two_organizers['mine']}/edit").status_code == 303
+
+
+def count_queries(app, client, url) -> int:
+    with app.app_context():
+        engine = db.engine
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return len(statements)
+
+
+def test_session_list_query_count_does_not_grow_with_sessions(app, client, two_organizers):
+    login(client, "admin@example.com")
+    few = count_queries(app, client, "/sessions/")
+    with app.app_context():
+        from portal.accounts.services import find_user_by_email
+
+        for email in ("organizer@example.com", "organizer2@example.com"):
+            owner = find_user_by_email(email)
+            for number in range(5):
+                make_training(owner, title=f"Extra {number}")
+    many = count_queries(app, client, "/sessions/")
+    assert many == few
