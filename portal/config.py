@@ -29,3 +29,7 @@ DEFAULTS = {
     "WTF_CSRF_TIME_LIMIT": 12 * 3600,
     "SQLALCHEMY_TRACK_MODIFICATIONS": False,
 }
+
+
+class ConfigurationError(RuntimeError):
+    """The app cannot start with this configuration; the message says what to set."""

@@ -3,12 +3,15 @@
 Pure module: imports neither Flask nor SQLAlchemy (a unit test checks this).
 """
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel.numbers import (
     NumberFormatError,
     format_currency,
     get_currency_precision,
+    get_decimal_symbol,
+    get_group_symbol,
     list_currencies,
     parse_decimal,
 )
@@ -59,53 +62,68 @@ def format_money(minor_units: int, currency: str, locale: str = "en") -> str:
     return format_currency(to_decimal(minor_units, currency), currency, locale=locale)
 
 
+# Larger amounts are typing mistakes, and would overflow 64-bit minor units in totals.
+MAX_AMOUNT = Decimal("100000000")
+
+
 def parse_amount(text: str, currency: str, locale: str = "en") -> int:
     """Parse a typed amount into minor units.
 
     Accepts the locale's decimal separator; refuses negatives, more decimals
-    than the currency has, and anything that is not a plain number.
+    than the currency has, amounts of ``MAX_AMOUNT`` or more, and anything that
+    is not a plain number.
     """
-    text = (text or "").strip()
-    if not text:
-        raise MoneyError("required")
-    try:
-        value = parse_decimal(text, locale=locale, strict=True)
-    except (NumberFormatError, InvalidOperation):
-        try:  # a plain machine-format number is always accepted too
-            value = Decimal(text) if _is_plain_number(text) else None
-        except InvalidOperation:
-            value = None
-        if value is None:
-            raise MoneyError("malformed") from None
-    if not value.is_finite():
-        raise MoneyError("malformed")
-    if value < 0:
-        raise MoneyError("negative")
+    value = _parse_decimal(text, locale)
     if -value.as_tuple().exponent > minor_digits(currency):
         raise MoneyError("too_many_decimals")
+    if value >= MAX_AMOUNT:
+        raise MoneyError("too_large")
     return round_to_minor(value, currency)
 
 
 def parse_rate(text: str, locale: str = "en", max_digits: int = 6) -> Decimal:
     """Parse a non-negative per-minute rate or percentage, keeping every digit typed."""
-    text = (text or "").strip()
-    if not text:
-        raise MoneyError("required")
-    try:
-        value = parse_decimal(text, locale=locale, strict=True)
-    except (NumberFormatError, InvalidOperation):
-        if not _is_plain_number(text):
-            raise MoneyError("malformed") from None
-        value = Decimal(text)
-    if not value.is_finite():
-        raise MoneyError("malformed")
-    if value < 0:
-        raise MoneyError("negative")
+    value = _parse_decimal(text, locale)
     if -value.as_tuple().exponent > max_digits:
         raise MoneyError("too_many_decimals")
     if value.adjusted() >= 9:
         raise MoneyError("too_large")
     return value
+
+
+def _parse_decimal(text: str, locale: str) -> Decimal:
+    """A finite, non-negative Decimal from the locale's or the plain machine format."""
+    text = (text or "").strip()
+    if not text:
+        raise MoneyError("required")
+    text = _plain_number_text(text, locale)
+    try:
+        value = parse_decimal(text, locale=locale, strict=True)
+    except (NumberFormatError, InvalidOperation):
+        if not _is_plain_number(text):
+            raise MoneyError("malformed") from None
+        value = Decimal(text)  # a plain machine-format number is always accepted too
+    if not value.is_finite():
+        raise MoneyError("malformed")
+    if value < 0:
+        raise MoneyError("negative")
+    return value
+
+
+def _plain_number_text(text: str, locale: str) -> str:
+    """Refuse anything but ASCII digits, a sign and the locale's separators.
+
+    ``Decimal`` (and so babel's ``parse_decimal``) also accepts exponents
+    ("1e5"), underscores ("1_000") and non-ASCII digits; none is a typed amount.
+    Where the locale groups digits with a kind of space (fr: U+202F), any typed
+    space stands for it.
+    """
+    group, decimal = get_group_symbol(locale), get_decimal_symbol(locale)
+    if group.isspace():
+        text = re.sub(r"\s", group, text)
+    if any(char not in "0123456789+-." and char not in (group, decimal) for char in text):
+        raise MoneyError("malformed")
+    return text
 
 
 def _is_plain_number(text: str) -> bool:

@@ -9,6 +9,10 @@ from portal.fields import RateField
 from portal.money import is_known_currency
 
 
+# Per minute, in the site currency: higher is a typing mistake.
+MAX_RATE = Decimal(1000)
+
+
 class SettingsForm(FlaskForm):
     ecommerce_enabled = BooleanField(_l("Enable e-commerce"))
     fee_based_enabled = BooleanField(_l("Fee-based training"))
@@ -18,10 +22,10 @@ class SettingsForm(FlaskForm):
     debit_cards_enabled = BooleanField(_l("Debit cards"))
     paypal_enabled = BooleanField(_l("PayPal"))
     currency = StringField(_l("Currency"), validators=[DataRequired()])
-    person_minute_rate = RateField(_l("Person-minute rate"))
-    toll_rate = RateField(_l("Toll call-in rate"))
-    toll_free_rate = RateField(_l("Toll-free call-in rate"))
-    callback_rate = RateField(_l("Call-back rate"))
+    person_minute_rate = RateField(_l("Person-minute rate"), maximum=MAX_RATE)
+    toll_rate = RateField(_l("Toll call-in rate"), maximum=MAX_RATE)
+    toll_free_rate = RateField(_l("Toll-free call-in rate"), maximum=MAX_RATE)
+    callback_rate = RateField(_l("Call-back rate"), maximum=MAX_RATE)
     tax_percent = RateField(_l("Tax rate (%)"), optional=True, max_digits=4, maximum=Decimal(100))
     submit = SubmitField(_l("Save"))
 

@@ -117,8 +117,9 @@ def estimate(usage: Usage, rates: Rates) -> Quote:
     errors = validate_usage(usage)
     if errors:
         raise PricingError(errors[0])
-    for rate in (rates.person_minute, rates.toll, rates.toll_free, rates.callback):
-        if not isinstance(rate, Decimal) or rate < 0:
+    tax = () if rates.tax_percent is None else (rates.tax_percent,)
+    for rate in (rates.person_minute, rates.toll, rates.toll_free, rates.callback, *tax):
+        if not isinstance(rate, Decimal) or not rate.is_finite() or rate < 0:
             raise PricingError("bad_rate")
     person_minutes = usage.duration_minutes * usage.computers
     teleconference_minutes = (

@@ -1,7 +1,7 @@
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User
@@ -49,11 +49,11 @@ class TrainingSession(db.Model):
     expected_attendees: Mapped[int]
     audio: Mapped[str] = mapped_column(String(20))
     teleconference_participants: Mapped[int] = mapped_column(default=0)
-    fee_cents: Mapped[int] = mapped_column(default=0)
+    fee_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(20), default=SessionStatus.DRAFT)
     # The estimate as last computed: inputs, rates in force and totals.
-    estimate_cents: Mapped[int] = mapped_column(default=0)
+    estimate_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     estimate_snapshot: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)

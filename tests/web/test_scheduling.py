@@ -201,3 +201,25 @@ def test_teleconference_participants_are_ignored_for_internet_audio(app, organiz
     (training,) = saved(app)
     assert training.teleconference_participants == 0
     assert training.estimate_cents == 825
+
+
+def test_an_absurd_fee_is_refused_instead_of_overflowing(app, organizer):
+    response = post(organizer, intent="schedule", **form_data(session_fee="100000000"))
+    assert response.status_code == 422
+    assert "This value is too large." in response.text
+    assert saved(app) == []
+
+
+def test_largest_inputs_at_the_highest_rates_are_stored_exactly(app, organizer):
+    with app.app_context():
+        set_settings(person_minute_rate=Decimal("1000"), callback_rate=Decimal("1000"))
+    response = post(
+        organizer, intent="schedule",
+        **form_data(duration_minutes="1440", capacity="100000", expected_attendees="100000",
+                    audio="callback", teleconference_participants="100001", session_fee="99999999.99"),
+    )
+    assert response.status_code == 303
+    (training,) = saved(app)
+    # 1440 x 100001 x 1000 twice, in cents
+    assert training.estimate_cents == 2 * 1440 * 100001 * 1000 * 100
+    assert training.fee_cents == 9999999999

@@ -162,3 +162,9 @@ def test_with_pay_per_use_off_there_is_no_estimate(app, client):
     page = client.get("/sessions/new").text
     assert 'id="estimate"' not in page
     assert "Session fee" in page
+
+
+def test_rates_above_the_maximum_are_refused(admin_client):
+    response = post_settings(admin_client, toll_rate="1000.01")
+    assert response.status_code == 422
+    assert "Enter at most 1000." in response.text

@@ -1,0 +1,140 @@
+"""Builds the configured Flask application (``portal.create_app`` calls ``build_app``)."""
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, redirect, render_template, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from jinja2 import select_autoescape
+
+from portal.config import DEFAULTS, ConfigurationError
+from portal.database import render_migration_type
+from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def build_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    # Autoescape every template, not only *.html (Flask's default); plain-text mail opts out.
+    app.jinja_options = {"autoescape": select_autoescape(default=True, disabled_extensions=("txt",))}
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("PORTAL")
+    if config:
+        app.config.from_mapping(config)
+    _finish_config(app)
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+        render_item=render_migration_type,
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    _init_login(app)
+    _init_i18n(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            from portal.database import configure_sqlite
+
+            configure_sqlite(db.engine)
+
+    _register_blueprints(app)
+    _register_hooks(app)
+    from portal.cli import portal_cli
+
+    app.cli.add_command(portal_cli)
+    return app
+
+
+def _finish_config(app: Flask) -> None:
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    url = app.config.get("DATABASE_URL") or app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not url:
+        url = "sqlite:///" + os.path.join(app.instance_path, "portal.db")
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if not app.config.get("SECRET_KEY"):
+        if not (app.config["DEMO"] or app.config.get("TESTING")):
+            raise ConfigurationError(
+                "PORTAL_SECRET_KEY is not set. Set it to a long random value "
+                '(python -c "import secrets; print(secrets.token_hex(32))").'
+            )
+        # Demo and tests only: a key that dies with the process.
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+    if app.config["HTTPS"]:
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["PREFERRED_URL_SCHEME"] = "https"
+        # __Host- cookies are Secure, host-only and path=/ by browser rule.
+        app.config["SESSION_COOKIE_NAME"] = "__Host-" + app.config["SESSION_COOKIE_NAME"]
+
+
+def _init_login(app: Flask) -> None:
+    from portal.accounts.models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        user_pk, _, version = user_id.partition(":")
+        if not (user_pk.isdigit() and version.isdigit()):
+            return None
+        user = db.session.get(User, int(user_pk))
+        if user is None or user.session_version != int(version) or not user.active:
+            return None
+        return user
+
+
+def _init_i18n(app: Flask) -> None:
+    from portal import i18n
+
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    i18n.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from portal.accounts.views import bp as accounts_bp
+    from portal.admin.views import bp as admin_bp
+    from portal.registration.views import bp as registration_bp
+    from portal.trainings.views import bp as trainings_bp
+
+    for blueprint in (accounts_bp, admin_bp, trainings_bp, registration_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_hooks(app: Flask) -> None:
+    from portal.admin.services import get_settings
+    from portal.web import add_security_headers
+
+    app.after_request(add_security_headers)
+
+    @app.context_processor
+    def inject_site():
+        return {"site": get_settings()}
+
+    @app.errorhandler(404)
+    def not_found(_error):
+        return render_template("errors/404.html"), 404
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(_error):
+        return render_template("errors/csrf.html"), 400
+
+    @app.errorhandler(429)
+    def too_many(_error):
+        return render_template("errors/429.html"), 429
+
+    @app.errorhandler(413)
+    def too_large(_error):
+        return render_template("errors/413.html"), 413
+
+    @app.route("/")
+    def index():
+        if current_user.is_authenticated:
+            return redirect(url_for("trainings.list_sessions"))
+        return redirect(url_for("accounts.login"))
