@@ -40,11 +40,17 @@ def load_demo_data(password: str) -> bool:
     engineering = get_or_create_department("Engineering")
     create_user("admin@example.com", password, role=Role.ADMIN, name="Ada Admin")
     organizer = create_user(
-        "organizer@example.com", password, name="Olivia Organizer", department=sales,
+        "organizer@example.com",
+        password,
+        name="Olivia Organizer",
+        department=sales,
         timezone="America/New_York",
     )
     organizer2 = create_user(
-        "organizer2@example.com", password, name="Oscar Organizer", department=engineering,
+        "organizer2@example.com",
+        password,
+        name="Oscar Organizer",
+        department=engineering,
         timezone="Europe/Paris",
     )
     db.session.commit()

@@ -5,6 +5,7 @@ import secrets
 from pathlib import Path
 
 from flask import Flask, redirect, render_template, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from jinja2 import select_autoescape
@@ -107,6 +108,27 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
 
 
+# Error pages: (what is raised, status answered, title, message).
+ERROR_PAGES = [
+    (404, 404, _l("Page not found"), _l("The page you asked for does not exist or is not yours to see.")),
+    (
+        CSRFError,
+        400,
+        _l("Form expired"),
+        _l("Your form expired or came from another site. Go back, reload the page and try again."),
+    ),
+    (429, 429, _l("Too many attempts"), _l("Too many attempts. Wait a minute and try again.")),
+    (413, 413, _l("Too large"), _l("What you sent is too large.")),
+]
+
+
+def _error_page(status: int, title, message):
+    def handler(_exc):
+        return render_template("errors/error.html", title=title, message=message), status
+
+    return handler
+
+
 def _register_hooks(app: Flask) -> None:
     from portal.admin.services import get_settings
     from portal.web import add_security_headers
@@ -117,21 +139,8 @@ def _register_hooks(app: Flask) -> None:
     def inject_site():
         return {"site": get_settings()}
 
-    @app.errorhandler(404)
-    def not_found(_error):
-        return render_template("errors/404.html"), 404
-
-    @app.errorhandler(CSRFError)
-    def csrf_failed(_error):
-        return render_template("errors/csrf.html"), 400
-
-    @app.errorhandler(429)
-    def too_many(_error):
-        return render_template("errors/429.html"), 429
-
-    @app.errorhandler(413)
-    def too_large(_error):
-        return render_template("errors/413.html"), 413
+    for error, status, title, message in ERROR_PAGES:
+        app.register_error_handler(error, _error_page(status, title, message))
 
     @app.route("/")
     def index():

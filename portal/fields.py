@@ -1,9 +1,9 @@
 """WTForms fields for exact decimals: rates and money typed in the viewer's locale."""
 
-from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from datetime import datetime
 
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from wtforms import DateTimeLocalField, StringField
 from wtforms.validators import ValidationError
 
@@ -21,6 +21,7 @@ class RateField(StringField):
     """A non-negative exact decimal with up to ``max_digits`` decimals (e.g. 0.0125)."""
 
     def __init__(self, label=None, validators=None, max_digits=6, optional=False, maximum=None, **kw):
+        kw.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
         super().__init__(label, validators, **kw)
         self.max_digits = max_digits
         self.optional = optional
@@ -53,6 +54,7 @@ class MoneyField(StringField):
     """An amount in the site currency; ``data`` is minor units (int) once validated."""
 
     def __init__(self, label=None, validators=None, currency="USD", **kw):
+        kw.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
         super().__init__(label, validators, **kw)
         self.currency = currency  # set per request from the site settings
 
@@ -94,7 +96,8 @@ class LocalDateTimeField(DateTimeLocalField):
         text = valuelist[0].strip()
         for pattern in self.strptime_format:
             try:
-                self.data = datetime.strptime(text, pattern)
+                # A wall-clock time: the form's time zone field gives it meaning.
+                self.data = datetime.strptime(text, pattern)  # noqa: DTZ007
                 return
             except ValueError:
                 continue

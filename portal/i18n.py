@@ -1,12 +1,11 @@
 """Locale and time-zone selection, and the template filters that format with Babel."""
 
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from flask import Flask, current_app, g, request
-from decimal import Decimal
-
 from babel import dates, numbers
+from flask import Flask, current_app, g, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -42,8 +41,7 @@ def _all_timezones() -> frozenset[str]:
         cached = _all_timezones.cache = frozenset(
             name
             for name in available_timezones()
-            if name == "UTC"
-            or ("/" in name and not name.startswith(("Etc/", "posix", "right/", "SystemV/")))
+            if name == "UTC" or ("/" in name and not name.startswith(("Etc/", "posix", "right/", "SystemV/")))
         )
     return cached
 
@@ -112,9 +110,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["exact_money"] = format_exact_money
     app.jinja_env.filters["number"] = format_number
-    app.jinja_env.globals.update(
-        status_label=status_label, audio_label=audio_label, get_locale=get_locale
-    )
+    app.jinja_env.globals.update(status_label=status_label, audio_label=audio_label, get_locale=get_locale)
     app.jinja_env.filters["plain_amount"] = money.plain_amount
     app.jinja_env.filters["in_zone"] = format_in_zone
 

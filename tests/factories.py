@@ -1,33 +1,19 @@
 """Test data through the real services (no hand-written rows that skip validation)."""
 
 from datetime import timedelta
-from decimal import Decimal
 
 from portal.accounts.models import Role
 from portal.accounts.services import create_user, get_or_create_department
 from portal.admin.services import SETTING_FIELDS, get_settings, update_settings
 from portal.billing.pricing import AudioType
 from portal.database import utcnow
+from portal.demo import DEMO_SETTINGS
 from portal.extensions import db
 from portal.trainings.services import SessionDetails, schedule_session
-
 from tests.conftest import PASSWORD
 
-ECOMMERCE_ON = {
-    "ecommerce_enabled": True,
-    "fee_based_enabled": True,
-    "coupons_enabled": True,
-    "pay_per_use_enabled": True,
-    "credit_cards_enabled": True,
-    "debit_cards_enabled": True,
-    "paypal_enabled": True,
-    "currency": "USD",
-    "person_minute_rate": Decimal("0.0125"),
-    "toll_rate": Decimal("0.09"),
-    "toll_free_rate": Decimal("0.12"),
-    "callback_rate": Decimal("0.15"),
-    "tax_percent": None,
-}
+# The demo site's switches and rates, without tax so totals stay easy to check by hand.
+ECOMMERCE_ON = {**DEMO_SETTINGS, "tax_percent": None}
 
 
 def set_settings(**overrides):

@@ -8,7 +8,6 @@ from wtforms.validators import DataRequired, ValidationError
 from portal.fields import RateField
 from portal.money import is_known_currency
 
-
 # Per minute, in the site currency: higher is a typing mistake.
 MAX_RATE = Decimal(1000)
 

@@ -123,9 +123,7 @@ def estimate(usage: Usage, rates: Rates) -> Quote:
             raise PricingError("bad_rate")
     person_minutes = usage.duration_minutes * usage.computers
     teleconference_minutes = (
-        usage.duration_minutes * usage.teleconference_participants
-        if usage.audio.uses_teleconference
-        else 0
+        usage.duration_minutes * usage.teleconference_participants if usage.audio.uses_teleconference else 0
     )
     teleconference_rate = rates.for_audio(usage.audio)
     person_line = person_minutes * rates.person_minute

@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -96,7 +96,7 @@ class SessionForm(FlaskForm):
             raise ValidationError(
                 _l("This time does not exist in the chosen time zone (the clocks change then).")
             )
-        if self.start_required and start_at < datetime.now(timezone.utc):
+        if self.start_required and start_at < datetime.now(UTC):
             raise ValidationError(_l("The start cannot be in the past."))
 
     def validate_expected_attendees(self, field):
@@ -106,15 +106,16 @@ class SessionForm(FlaskForm):
     def validate_teleconference_participants(self, field):
         audio = AudioType.parse(self.audio.data)
         attendees = self.expected_attendees.data
-        if audio and audio.uses_teleconference and attendees is not None and field.data is not None:
-            if field.data > attendees + 1:
-                raise ValidationError(
-                    _l(
-                        "Teleconference participants cannot exceed the %(computers)s computers "
-                        "(expected attendees plus you).",
-                        computers=attendees + 1,
-                    )
+        if not (audio and audio.uses_teleconference) or attendees is None or field.data is None:
+            return
+        if field.data > attendees + 1:
+            raise ValidationError(
+                _l(
+                    "Teleconference participants cannot exceed the %(computers)s computers "
+                    "(expected attendees plus you).",
+                    computers=attendees + 1,
                 )
+            )
 
     def start_at_utc(self) -> datetime | None:
         """The start as an aware UTC datetime; None for a wall time skipped by a DST change."""
@@ -122,7 +123,7 @@ class SessionForm(FlaskForm):
             return None
         zone = ZoneInfo(self.timezone.data)
         local = self.start.data.replace(tzinfo=zone)
-        utc = local.astimezone(timezone.utc)
+        utc = local.astimezone(UTC)
         if utc.astimezone(zone).replace(tzinfo=None) != self.start.data:
             return None
         return utc

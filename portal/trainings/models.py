@@ -27,12 +27,8 @@ class TrainingSession(db.Model):
         ),
         CheckConstraint("fee_cents >= 0", name="fee"),
         CheckConstraint("length(currency) = 3", name="currency_code"),
-        CheckConstraint(
-            "status IN ('draft', 'scheduled', 'started', 'cancelled')", name="status"
-        ),
-        CheckConstraint(
-            "audio IN ('none', 'internet', 'toll', 'toll_free', 'callback')", name="audio"
-        ),
+        CheckConstraint("status IN ('draft', 'scheduled', 'started', 'cancelled')", name="status"),
+        CheckConstraint("audio IN ('none', 'internet', 'toll', 'toll_free', 'callback')", name="audio"),
         Index("ix_training_sessions_organizer_end", "organizer_id", "end_at"),
     )
 

@@ -33,8 +33,13 @@ def _build_form(intent: str, training=None) -> SessionForm:
     kwargs = {}
     if training is None and request.method == "GET":
         zone = current_user.timezone
-        kwargs = {"timezone": zone, "start": _default_start(zone), "duration_minutes": 60,
-                  "capacity": 20, "expected_attendees": 10}
+        kwargs = {
+            "timezone": zone,
+            "start": _default_start(zone),
+            "duration_minutes": 60,
+            "capacity": 20,
+            "expected_attendees": 10,
+        }
     elif training is not None and request.method == "GET":
         local_start = training.start_at.astimezone(ZoneInfo(training.timezone))
         kwargs = {"start": local_start.replace(tzinfo=None), "session_fee": training.fee_cents}

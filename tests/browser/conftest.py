@@ -59,9 +59,7 @@ def playwright():
 def browser(playwright):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: browser tests need Debian's chromium package")
-    browser = playwright.chromium.launch(
-        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-    )
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
     yield browser
     browser.close()
 

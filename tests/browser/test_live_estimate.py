@@ -4,7 +4,7 @@ Demo rates (``enable_ecommerce``): 0.0125 per person-minute, 0.09 per toll minut
 """
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Page, expect
 
@@ -64,7 +64,9 @@ def test_live_estimate_with_javascript(app, live_server, page, new_context):
     # only as long as the document does, and the main frame must not navigate.
     page.evaluate("window.__sameDocument = 'still here'")
     navigations: list[str] = []
-    page.on("framenavigated", lambda frame: navigations.append(frame.url) if frame == page.main_frame else None)
+    page.on(
+        "framenavigated", lambda frame: navigations.append(frame.url) if frame == page.main_frame else None
+    )
 
     def assert_no_reload():
         assert page.evaluate("window.__sameDocument") == "still here"
@@ -108,7 +110,7 @@ def test_live_estimate_with_javascript(app, live_server, page, new_context):
 
     # Schedule it: a real submit lands on the organizer's session page.
     title = "Browser-tested negotiation"
-    start = (datetime.now(timezone.utc) + timedelta(days=14)).strftime("%Y-%m-%dT10:00")
+    start = (datetime.now(UTC) + timedelta(days=14)).strftime("%Y-%m-%dT10:00")
     page.get_by_label("Title", exact=True).fill(title)
     page.get_by_label("Start", exact=True).fill(start)
     page.get_by_role("button", name="Schedule", exact=True).click()

@@ -147,7 +147,9 @@ def test_plain_amount_round_trips_through_parse_amount(currency, data):
     assert parse_amount(plain_amount(minor, currency), currency) == minor
 
 
-@pytest.mark.parametrize(("text", "currency"), [("100000000", "USD"), ("100000000.00", "USD"), ("100000000", "JPY")])
+@pytest.mark.parametrize(
+    ("text", "currency"), [("100000000", "USD"), ("100000000.00", "USD"), ("100000000", "JPY")]
+)
 def test_amounts_from_the_maximum_up_are_too_large(text, currency):
     with pytest.raises(MoneyError) as error:
         parse_amount(text, currency)

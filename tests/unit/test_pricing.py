@@ -68,92 +68,128 @@ BHD = Rates(
 #                    str(teleconference_line), subtotal_cents, tax_cents, total_cents)
 EXACT_CASES = [
     pytest.param(
-        Usage(60, 10, A.INTERNET, 0), usd(), (660, 0, "8.2500", "0", 825, 0, 825),
+        Usage(60, 10, A.INTERNET, 0),
+        usd(),
+        (660, 0, "8.2500", "0", 825, 0, 825),
         id="internet-60min-10-attendees",
     ),
     pytest.param(
-        Usage(60, 10, A.INTERNET, 5), usd(), (660, 0, "8.2500", "0", 825, 0, 825),
+        Usage(60, 10, A.INTERNET, 5),
+        usd(),
+        (660, 0, "8.2500", "0", 825, 0, 825),
         id="internet-ignores-teleconference-participants",
     ),
     pytest.param(
-        Usage(60, 10, A.NONE, 11), usd(), (660, 0, "8.2500", "0", 825, 0, 825),
+        Usage(60, 10, A.NONE, 11),
+        usd(),
+        (660, 0, "8.2500", "0", 825, 0, 825),
         id="no-audio-ignores-teleconference-participants",
     ),
     pytest.param(
-        Usage(60, 10, A.TOLL, 4), usd(), (660, 240, "8.2500", "21.60", 2985, 0, 2985),
+        Usage(60, 10, A.TOLL, 4),
+        usd(),
+        (660, 240, "8.2500", "21.60", 2985, 0, 2985),
         id="toll",
     ),
     pytest.param(
-        Usage(30, 5, A.TOLL_FREE, 6), usd(), (180, 180, "2.2500", "21.60", 2385, 0, 2385),
+        Usage(30, 5, A.TOLL_FREE, 6),
+        usd(),
+        (180, 180, "2.2500", "21.60", 2385, 0, 2385),
         id="toll-free-participants-equal-computers",
     ),
     pytest.param(
         # 1.6875 + 20.25 = 21.9375 -> 2193.75 cents -> 2194
-        Usage(45, 2, A.CALLBACK, 3), usd(), (135, 135, "1.6875", "20.25", 2194, 0, 2194),
+        Usage(45, 2, A.CALLBACK, 3),
+        usd(),
+        (135, 135, "1.6875", "20.25", 2194, 0, 2194),
         id="callback",
     ),
     pytest.param(
         # 2 x 0.0125 = 0.025 = 2.5 cents -> 3 (half-even would give 2)
-        Usage(2, 0, A.INTERNET, 0), usd(), (2, 0, "0.0250", "0", 3, 0, 3),
+        Usage(2, 0, A.INTERNET, 0),
+        usd(),
+        (2, 0, "0.0250", "0", 3, 0, 3),
         id="subtotal-exactly-half-a-cent-rounds-up",
     ),
     pytest.param(
         # 11 x 0.0125 = 0.1375 = 13.75 cents -> 14
-        Usage(1, 10, A.INTERNET, 0), usd(), (11, 0, "0.1375", "0", 14, 0, 14),
+        Usage(1, 10, A.INTERNET, 0),
+        usd(),
+        (11, 0, "0.1375", "0", 14, 0, 14),
         id="one-minute-sub-cent-rate",
     ),
     pytest.param(
         # 0.025 + 0.025 = 0.05 -> 5 cents; rounding each line first would give 3 + 3 = 6
-        Usage(2, 0, A.TOLL, 1), usd(toll=D("0.0125")), (2, 2, "0.0250", "0.0250", 5, 0, 5),
+        Usage(2, 0, A.TOLL, 1),
+        usd(toll=D("0.0125")),
+        (2, 2, "0.0250", "0.0250", 5, 0, 5),
         id="subtotal-rounded-once-not-per-line",
     ),
     pytest.param(
         # 825 x 10 / 100 = 82.5 -> 83
-        Usage(60, 10, A.INTERNET, 0), usd(tax_percent=D("10")), (660, 0, "8.2500", "0", 825, 83, 908),
+        Usage(60, 10, A.INTERNET, 0),
+        usd(tax_percent=D("10")),
+        (660, 0, "8.2500", "0", 825, 83, 908),
         id="tax-half-cent-rounds-up",
     ),
     pytest.param(
         # 2985 x 8.25 / 100 = 246.2625 -> 246
-        Usage(60, 10, A.TOLL, 4), usd(tax_percent=D("8.25")),
+        Usage(60, 10, A.TOLL, 4),
+        usd(tax_percent=D("8.25")),
         (660, 240, "8.2500", "21.60", 2985, 246, 3231),
         id="tax-8.25-percent",
     ),
     pytest.param(
         # subtotal 0.025 -> 3 cents; tax on the rounded 3 cents: 1.5 -> 2 (on 2.5 it would be 1)
-        Usage(2, 0, A.INTERNET, 0), usd(tax_percent=D("50")), (2, 0, "0.0250", "0", 3, 2, 5),
+        Usage(2, 0, A.INTERNET, 0),
+        usd(tax_percent=D("50")),
+        (2, 0, "0.0250", "0", 3, 2, 5),
         id="tax-on-rounded-subtotal",
     ),
     pytest.param(
-        Usage(60, 10, A.INTERNET, 0), usd(tax_percent=D("0")), (660, 0, "8.2500", "0", 825, 0, 825),
+        Usage(60, 10, A.INTERNET, 0),
+        usd(tax_percent=D("0")),
+        (660, 0, "8.2500", "0", 825, 0, 825),
         id="tax-zero-percent",
     ),
     pytest.param(
         # 22.50 + 1080 = 1102.5 yen -> 1103; tax 110.3 -> 110
-        Usage(30, 2, A.TOLL, 3), JPY, (90, 90, "22.50", "1080", 1103, 110, 1213),
+        Usage(30, 2, A.TOLL, 3),
+        JPY,
+        (90, 90, "22.50", "1080", 1103, 110, 1213),
         id="jpy-no-minor-unit",
     ),
     pytest.param(
         # 2 x 0.25 = 0.5 yen -> 1; tax 0.1 -> 0
-        Usage(2, 0, A.INTERNET, 0), JPY, (2, 0, "0.50", "0", 1, 0, 1),
+        Usage(2, 0, A.INTERNET, 0),
+        JPY,
+        (2, 0, "0.50", "0", 1, 0, 1),
         id="jpy-half-yen-rounds-up",
     ),
     pytest.param(
         # 0.09 + 0.75 = 0.84 BHD = 840 fils; tax 84
-        Usage(10, 1, A.TOLL, 2), BHD, (20, 20, "0.0900", "0.7500", 840, 84, 924),
+        Usage(10, 1, A.TOLL, 2),
+        BHD,
+        (20, 20, "0.0900", "0.7500", 840, 84, 924),
         id="bhd-three-decimals",
     ),
     pytest.param(
         # 4 x 0.000125 = 0.0005 BHD = 0.5 fils -> 1; tax 0.1 -> 0
-        Usage(1, 3, A.INTERNET, 0), dataclasses.replace(BHD, person_minute=D("0.000125")),
+        Usage(1, 3, A.INTERNET, 0),
+        dataclasses.replace(BHD, person_minute=D("0.000125")),
         (4, 0, "0.000500", "0", 1, 0, 1),
         id="bhd-half-fils-rounds-up",
     ),
     pytest.param(
-        Usage(1440, 0, A.INTERNET, 0), usd(), (1440, 0, "18.0000", "0", 1800, 0, 1800),
+        Usage(1440, 0, A.INTERNET, 0),
+        usd(),
+        (1440, 0, "18.0000", "0", 1800, 0, 1800),
         id="longest-session",
     ),
     pytest.param(
-        Usage(10, 1, A.CALLBACK, 2), usd(), (20, 20, "0.2500", "3.00", 325, 0, 325),
+        Usage(10, 1, A.CALLBACK, 2),
+        usd(),
+        (20, 20, "0.2500", "3.00", 325, 0, 325),
         id="callback-participants-equal-computers",
     ),
     pytest.param(
@@ -282,9 +318,7 @@ def test_estimate_refuses_invalid_usage(usage, code):
 
 
 @pytest.mark.parametrize("field", ["person_minute", "toll", "toll_free", "callback", "tax_percent"])
-@pytest.mark.parametrize(
-    "bad", [D("-0.0001"), D("NaN"), D("Infinity"), 0.0125, "0.0125"], ids=repr
-)
+@pytest.mark.parametrize("bad", [D("-0.0001"), D("NaN"), D("Infinity"), 0.0125, "0.0125"], ids=repr)
 def test_estimate_refuses_bad_rate(field, bad):
     with pytest.raises(PricingError) as info:
         estimate(Usage(60, 10, A.TOLL, 4), usd(**{field: bad}))
@@ -330,9 +364,7 @@ def test_snapshot_is_json_and_keeps_rates_as_strings():
 
 
 def test_snapshot_without_tax_records_null_and_never_uses_exponents():
-    quote = estimate(
-        Usage(1, 3, A.INTERNET, 0), usd(person_minute=D("0.000001"), toll=D("1E+1"))
-    )
+    quote = estimate(Usage(1, 3, A.INTERNET, 0), usd(person_minute=D("0.000001"), toll=D("1E+1")))
     snapshot = quote.snapshot()
     assert snapshot["rates"]["tax_percent"] is None
     assert snapshot["rates"]["person_minute"] == "0.000001"
@@ -414,9 +446,7 @@ def test_total_is_never_negative(usage, rates):
 def test_total_is_subtotal_plus_tax(usage, rates):
     quote = estimate(usage, rates)
     assert quote.total_cents == quote.subtotal_cents + quote.tax_cents
-    assert all(
-        type(value) is int for value in (quote.subtotal_cents, quote.tax_cents, quote.total_cents)
-    )
+    assert all(type(value) is int for value in (quote.subtotal_cents, quote.tax_cents, quote.total_cents))
 
 
 @given(usage=usages(), rates=rates_strategy())
@@ -475,9 +505,7 @@ def test_total_is_non_decreasing_in_expected_attendees(usage, rates, extra_atten
     data=st.data(),
 )
 def test_total_is_non_decreasing_in_teleconference_participants(usage, rates, data):
-    more = data.draw(
-        st.integers(min_value=usage.teleconference_participants, max_value=usage.computers)
-    )
+    more = data.draw(st.integers(min_value=usage.teleconference_participants, max_value=usage.computers))
     fewer_quote = estimate(usage, rates)
     more_quote = estimate(dataclasses.replace(usage, teleconference_participants=more), rates)
     assert fewer_quote.total_cents <= more_quote.total_cents
@@ -519,9 +547,7 @@ def test_person_minutes_commute_between_duration_and_computers(rates, duration, 
 @given(usage=usages(audio=st.sampled_from([A.NONE, A.INTERNET])), rates=rates_strategy())
 def test_no_teleconference_audio_ignores_participants_and_audio_rates(usage, rates):
     base = estimate(dataclasses.replace(usage, teleconference_participants=0), rates)
-    quote = estimate(
-        usage, dataclasses.replace(rates, toll=D("9.999999"), toll_free=D("9"), callback=D("7"))
-    )
+    quote = estimate(usage, dataclasses.replace(rates, toll=D("9.999999"), toll_free=D("9"), callback=D("7")))
     assert quote.total_cents == base.total_cents
     assert quote.teleconference_minutes == 0
 

@@ -84,7 +84,9 @@ def test_passwords_are_stored_as_argon2id_hashes(app, organizer):
 
 
 def test_create_admin_command_asks_for_the_password(app, runner):
-    result = runner.invoke(args=["portal", "create-admin", "Boss@Example.com"], input=f"{PASSWORD}\n{PASSWORD}\n")
+    result = runner.invoke(
+        args=["portal", "create-admin", "Boss@Example.com"], input=f"{PASSWORD}\n{PASSWORD}\n"
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         admin = db.session.scalar(db.select(User).where(User.email == "boss@example.com"))

@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -12,7 +12,7 @@ def public(app):
         enable_ecommerce()
         owner = make_user("organizer@example.com")
         training = make_training(owner, title="Negotiation basics", fee_cents=4900, capacity=25)
-        training.set_times(datetime(2099, 7, 1, 8, 0, tzinfo=timezone.utc))
+        training.set_times(datetime(2099, 7, 1, 8, 0, tzinfo=UTC))
         db.session.commit()
         return {"token": training.public_token, "id": training.id}
 

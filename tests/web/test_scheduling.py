@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -8,7 +8,7 @@ from portal.trainings.models import TrainingSession
 from tests.conftest import csrf_from, login
 from tests.factories import enable_ecommerce, make_user, set_settings
 
-FUTURE = (datetime.now(timezone.utc) + timedelta(days=30)).strftime("%Y-%m-%dT10:00")
+FUTURE = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT10:00")
 
 
 def form_data(**changes):
@@ -54,8 +54,16 @@ def saved(app) -> list[TrainingSession]:
 def test_scheduling_page_has_the_stable_labels_and_buttons(organizer):
     page = organizer.get("/sessions/new").text
     for label in (
-        "Title", "Description", "Start", "Time zone", "Duration (minutes)", "Capacity",
-        "Expected attendees", "Audio", "Teleconference participants", "Session fee",
+        "Title",
+        "Description",
+        "Start",
+        "Time zone",
+        "Duration (minutes)",
+        "Capacity",
+        "Expected attendees",
+        "Audio",
+        "Teleconference participants",
+        "Session fee",
     ):
         assert f">{label}</label>" in page, label
     for option in ("None", "Internet audio", "Toll call-in", "Toll-free call-in", "Call-back"):
@@ -153,8 +161,8 @@ def test_schedule_saves_the_session_in_utc_with_its_estimate_snapshot(app, organ
     assert response.headers["Location"] == f"/sessions/{training.id}"
     assert training.status == "scheduled"
     # 10:00 in Paris in July (CEST, UTC+2) is 08:00 UTC.
-    assert training.start_at == datetime(2099, 7, 1, 8, 0, tzinfo=timezone.utc)
-    assert training.end_at == datetime(2099, 7, 1, 9, 0, tzinfo=timezone.utc)
+    assert training.start_at == datetime(2099, 7, 1, 8, 0, tzinfo=UTC)
+    assert training.end_at == datetime(2099, 7, 1, 9, 0, tzinfo=UTC)
     assert training.fee_cents == 4900 and training.currency == "USD"
     assert training.estimate_cents == 2985
     assert training.estimate_snapshot["rates"]["person_minute"] == "0.0125"
@@ -171,12 +179,12 @@ def test_a_later_rate_change_never_rewrites_a_saved_estimate(app, organizer):
 
 
 def test_start_now_starts_the_session_immediately(app, organizer):
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     response = post(organizer, intent="start", **form_data(start=""))
     assert response.status_code == 303
     (training,) = saved(app)
     assert training.status == "started"
-    assert before - timedelta(seconds=1) <= training.start_at <= datetime.now(timezone.utc)
+    assert before - timedelta(seconds=1) <= training.start_at <= datetime.now(UTC)
 
 
 def test_a_wall_time_skipped_by_daylight_saving_is_refused(app, organizer):
@@ -214,9 +222,16 @@ def test_largest_inputs_at_the_highest_rates_are_stored_exactly(app, organizer):
     with app.app_context():
         set_settings(person_minute_rate=Decimal("1000"), callback_rate=Decimal("1000"))
     response = post(
-        organizer, intent="schedule",
-        **form_data(duration_minutes="1440", capacity="100000", expected_attendees="100000",
-                    audio="callback", teleconference_participants="100001", session_fee="99999999.99"),
+        organizer,
+        intent="schedule",
+        **form_data(
+            duration_minutes="1440",
+            capacity="100000",
+            expected_attendees="100000",
+            audio="callback",
+            teleconference_participants="100001",
+            session_fee="99999999.99",
+        ),
     )
     assert response.status_code == 303
     (training,) = saved(app)

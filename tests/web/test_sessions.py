@@ -43,7 +43,12 @@ def test_admin_sees_every_organizers_sessions(client, two_organizers):
 
 @pytest.mark.parametrize(
     "method, path",
-    [("get", "/sessions/{id}"), ("get", "/sessions/{id}/edit"), ("post", "/sessions/{id}/edit"), ("post", "/sessions/{id}/cancel")],
+    [
+        ("get", "/sessions/{id}"),
+        ("get", "/sessions/{id}/edit"),
+        ("post", "/sessions/{id}/edit"),
+        ("post", "/sessions/{id}/cancel"),
+    ],
 )
 def test_another_organizers_session_answers_404(client, two_organizers, method, path):
     login(client, "organizer@example.com")
@@ -75,9 +80,16 @@ def test_edit_keeps_values_and_saves_changes(app, client, two_organizers):
     response = client.post(
         url,
         data={
-            "csrf_token": csrf_from(page), "intent": "save", "title": "Renamed", "start": "2099-05-01T09:00",
-            "timezone": "Europe/Paris", "duration_minutes": "120", "capacity": "20",
-            "expected_attendees": "10", "audio": "internet", "teleconference_participants": "0",
+            "csrf_token": csrf_from(page),
+            "intent": "save",
+            "title": "Renamed",
+            "start": "2099-05-01T09:00",
+            "timezone": "Europe/Paris",
+            "duration_minutes": "120",
+            "capacity": "20",
+            "expected_attendees": "10",
+            "audio": "internet",
+            "teleconference_participants": "0",
             "session_fee": "12.50",
         },
     )
@@ -93,7 +105,9 @@ def test_edit_keeps_values_and_saves_changes(app, client, two_organizers):
 def test_cancelling_closes_the_public_page(app, client, two_organizers):
     login(client, "organizer@example.com")
     page = client.get(f"/sessions/{two_organizers['mine']}")
-    response = client.post(f"/sessions/{two_organizers['mine']}/cancel", data={"csrf_token": csrf_from(page.text)})
+    response = client.post(
+        f"/sessions/{two_organizers['mine']}/cancel", data={"csrf_token": csrf_from(page.text)}
+    )
     assert response.status_code == 303
     detail = client.get(f"/sessions/{two_organizers['mine']}").text
     assert 'data-status="cancelled"' in detail

@@ -48,8 +48,13 @@ def test_a_new_site_has_every_feature_off_and_usd(app):
     assert not any(
         getattr(settings, name)
         for name in (
-            "ecommerce_enabled", "fee_based_enabled", "coupons_enabled", "pay_per_use_enabled",
-            "credit_cards_enabled", "debit_cards_enabled", "paypal_enabled",
+            "ecommerce_enabled",
+            "fee_based_enabled",
+            "coupons_enabled",
+            "pay_per_use_enabled",
+            "credit_cards_enabled",
+            "debit_cards_enabled",
+            "paypal_enabled",
         )
     )
     assert settings.currency == "USD"
@@ -58,9 +63,19 @@ def test_a_new_site_has_every_feature_off_and_usd(app):
 def test_settings_page_has_the_stable_labels(admin_client):
     page = admin_client.get("/admin/settings").text
     for label in (
-        "Currency", "Person-minute rate", "Toll call-in rate", "Toll-free call-in rate",
-        "Call-back rate", "Tax rate (%)", "Enable e-commerce", "Fee-based training", "Coupons",
-        "Pay-per-use", "Credit cards", "Debit cards", "PayPal",
+        "Currency",
+        "Person-minute rate",
+        "Toll call-in rate",
+        "Toll-free call-in rate",
+        "Call-back rate",
+        "Tax rate (%)",
+        "Enable e-commerce",
+        "Fee-based training",
+        "Coupons",
+        "Pay-per-use",
+        "Credit cards",
+        "Debit cards",
+        "PayPal",
     ):
         assert f">{label}</label>" in page, label
     assert ">Save</button>" in page
@@ -105,7 +120,9 @@ def test_bad_settings_are_refused_with_a_clear_message_and_nothing_saved(
     assert message in response.text
     after = stored(app)
     assert (after.currency, after.person_minute_rate, after.ecommerce_enabled) == (
-        before.currency, before.person_minute_rate, before.ecommerce_enabled,
+        before.currency,
+        before.person_minute_rate,
+        before.ecommerce_enabled,
     )
     # The typed values are kept for correction.
     assert 'value="0.09"' in response.text or field == "toll_rate"
@@ -129,10 +146,17 @@ def test_with_fee_based_training_off_no_fee_box_and_no_fee_can_be_set(app, clien
     response = client.post(
         "/sessions/new",
         data={
-            "csrf_token": csrf_from(page.text), "intent": "schedule", "title": "Free one",
-            "start": "2099-01-01T10:00", "timezone": "UTC", "duration_minutes": "60",
-            "capacity": "10", "expected_attendees": "5", "audio": "internet",
-            "teleconference_participants": "0", "session_fee": "99.00",
+            "csrf_token": csrf_from(page.text),
+            "intent": "schedule",
+            "title": "Free one",
+            "start": "2099-01-01T10:00",
+            "timezone": "UTC",
+            "duration_minutes": "60",
+            "capacity": "10",
+            "expected_attendees": "5",
+            "audio": "internet",
+            "teleconference_participants": "0",
+            "session_fee": "99.00",
         },
     )
     assert response.status_code == 303
