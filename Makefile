@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+SANDBOX_PORT ?= 8790
 INSTANCE := instance
 FLASK := $(BIN)/flask --app app
 
@@ -36,10 +37,15 @@ migrate: install $(INSTANCE)/secret_key
 demo: migrate
 	PORTAL_SECRET_KEY=$$(cat $(INSTANCE)/secret_key) PORTAL_DEMO=true $(FLASK) portal load-demo
 
+# The portal, with the offline payment sandbox beside it on a loopback port.
 run: demo
 	@echo "Serving http://127.0.0.1:$(PORT)  (demo password: $${PORTAL_DEMO_PASSWORD:-portal-demo})"
-	PORTAL_SECRET_KEY=$$(cat $(INSTANCE)/secret_key) PORTAL_DEMO=true \
-		$(FLASK) run --host 127.0.0.1 --port $(PORT) --no-reload --with-threads
+	export PORTAL_SECRET_KEY=$$(cat $(INSTANCE)/secret_key) PORTAL_DEMO=true \
+		PORTAL_PAYMENTS_SANDBOX_URL=http://127.0.0.1:$(SANDBOX_PORT); \
+	$(FLASK) portal payments-sandbox --host 127.0.0.1 --port $(SANDBOX_PORT) \
+		--data $(INSTANCE)/payments-sandbox.db & sandbox=$$!; \
+	trap 'kill $$sandbox 2>/dev/null' EXIT INT TERM; \
+	PORTAL_RUN_JOBS=true $(FLASK) run --host 127.0.0.1 --port $(PORT) --no-reload --with-threads
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

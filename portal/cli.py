@@ -44,3 +44,21 @@ def load_demo() -> None:
         )
     else:
         click.echo("Demo data already present; nothing changed.")
+
+
+@portal_cli.command("reconcile")
+def reconcile() -> None:
+    """Settle every payment attempt whose outcome is unknown, and sync settlements."""
+    from portal.payments.services import reconcile as reconcile_payments
+
+    counts = reconcile_payments()
+    click.echo(", ".join(f"{name.replace('_', ' ')}: {count}" for name, count in counts.items()))
+
+
+def _register_sandbox() -> None:
+    from portal.payments.sandbox.cli import payments_sandbox
+
+    portal_cli.add_command(payments_sandbox, "payments-sandbox")
+
+
+_register_sandbox()

@@ -28,6 +28,23 @@ DEFAULTS = {
     "PERMANENT_SESSION_LIFETIME": 12 * 3600,
     "WTF_CSRF_TIME_LIMIT": 12 * 3600,
     "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+    # Real Braintree: set all four; otherwise the offline sandbox below is used.
+    "BRAINTREE_ENVIRONMENT": None,  # sandbox | production
+    "BRAINTREE_MERCHANT_ID": None,
+    "BRAINTREE_PUBLIC_KEY": None,
+    "BRAINTREE_PRIVATE_KEY": None,
+    # Currency -> merchant account id, e.g. {"EUR": "acme_eur"}; unset: the default account.
+    "BRAINTREE_MERCHANT_ACCOUNTS": {},
+    # Seconds before a gateway call gives up (a lost answer is then an unknown outcome).
+    "BRAINTREE_TIMEOUT": 20,
+    # Run periodic jobs (payments reconciler) in this process, every RECONCILE_INTERVAL seconds.
+    "RUN_JOBS": False,
+    "RECONCILE_INTERVAL": 60,
+    # The offline payment sandbox (`flask portal payments-sandbox`).
+    "PAYMENTS_SANDBOX_URL": "http://127.0.0.1:8790",
+    "PAYMENTS_SANDBOX_MERCHANT_ID": "sandbox_merchant",
+    "PAYMENTS_SANDBOX_PUBLIC_KEY": "sandbox_public",
+    "PAYMENTS_SANDBOX_PRIVATE_KEY": "sandbox_private",
 }
 
 

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from jinja2 import select_autoescape
+from werkzeug.routing import IntegerConverter
 
 from portal.config import DEFAULTS, ConfigurationError
 from portal.database import render_migration_type
@@ -16,7 +17,9 @@ from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
 def build_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    # The instance folder (SQLite database, generated secret key) can live elsewhere in production.
+    instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("PORTAL_INSTANCE_PATH") or None
+    app = Flask("portal", instance_relative_config=True, instance_path=instance_path)
     # Autoescape every template, not only *.html (Flask's default); plain-text mail opts out.
     app.jinja_options = {"autoescape": select_autoescape(default=True, disabled_extensions=("txt",))}
     app.config.from_mapping(DEFAULTS)
@@ -44,12 +47,27 @@ def build_app(config: dict | None = None) -> Flask:
 
             configure_sqlite(db.engine)
 
+    from portal.payments.gateway import build_gateway
+
+    app.extensions["payments"] = build_gateway(app.config)
+    app.url_map.converters["id"] = DatabaseIdConverter
     _register_blueprints(app)
     _register_hooks(app)
     from portal.cli import portal_cli
 
     app.cli.add_command(portal_cli)
+    if app.config["RUN_JOBS"]:
+        from portal.jobs import start_jobs
+
+        app.extensions["jobs_stop"] = start_jobs(app)
     return app
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """``<id:name>``: a positive integer that fits a database id; larger ones are a plain 404."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        super().__init__(url_map, min=1, max=2**31 - 1)
 
 
 def _finish_config(app: Flask) -> None:
@@ -58,6 +76,10 @@ def _finish_config(app: Flask) -> None:
     if not url:
         url = "sqlite:///" + os.path.join(app.instance_path, "portal.db")
     app.config["SQLALCHEMY_DATABASE_URI"] = url
+    key_file = Path(app.instance_path) / "secret_key"
+    if not app.config.get("SECRET_KEY") and key_file.is_file():
+        # `make run` keeps its generated key here, so `flask portal ...` commands find it too.
+        app.config["SECRET_KEY"] = key_file.read_text().strip()
     if not app.config.get("SECRET_KEY"):
         if not (app.config["DEMO"] or app.config.get("TESTING")):
             raise ConfigurationError(
@@ -80,6 +102,18 @@ def _init_login(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "basic"
 
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        from flask import request
+
+        from portal.web import is_htmx
+
+        target = url_for("accounts.login", next=request.full_path.rstrip("?"))
+        if is_htmx():
+            # htmx would follow a 302 itself and swap the login page into a panel.
+            return "", 401, {"HX-Redirect": target}
+        return redirect(target)
+
     @login_manager.user_loader
     def load_user(user_id: str):
         user_pk, _, version = user_id.partition(":")
@@ -101,10 +135,11 @@ def _init_i18n(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from portal.accounts.views import bp as accounts_bp
     from portal.admin.views import bp as admin_bp
+    from portal.payments.views import bp as payments_bp
     from portal.registration.views import bp as registration_bp
     from portal.trainings.views import bp as trainings_bp
 
-    for blueprint in (accounts_bp, admin_bp, trainings_bp, registration_bp):
+    for blueprint in (accounts_bp, admin_bp, trainings_bp, registration_bp, payments_bp):
         app.register_blueprint(blueprint)
 
 
@@ -124,6 +159,11 @@ ERROR_PAGES = [
 
 def _error_page(status: int, title, message):
     def handler(_exc):
+        from portal.web import is_htmx
+
+        if status == 400 and is_htmx():
+            # An expired CSRF token under htmx: reload the page to get a fresh one.
+            return "", 400, {"HX-Refresh": "true"}
         return render_template("errors/error.html", title=title, message=message), status
 
     return handler

@@ -5,7 +5,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel import dates, numbers
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -17,6 +17,8 @@ TZ_COOKIE = "portal_tz"
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI commands and background jobs
+        return current_app.config["DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     for candidate in (request.args.get("lang"), request.cookies.get(LANG_COOKIE)):
         if candidate in languages:
@@ -52,6 +54,8 @@ def timezone_choices() -> list[str]:
 
 def select_timezone() -> str:
     """The viewer's zone: ?tz=, then the browser's (a cookie set by app.js), then the account's."""
+    if not has_request_context():
+        return current_app.config["DEFAULT_TIMEZONE"]
     if "viewer_tz" in g:
         return g.viewer_tz
     zone = None
@@ -106,11 +110,36 @@ def audio_label(audio: str) -> str:
     return str(AUDIO_LABELS.get(audio, audio))
 
 
+METHOD_LABELS = {
+    "credit_card": _l("credit card"),
+    "debit_card": _l("debit card"),
+    "paypal": _l("PayPal"),
+}
+
+
+def method_label(payment) -> str:
+    """e.g. "Visa credit card ···· 1111" or "PayPal (payer@example.com)"; never more of a card."""
+    if not payment.method:
+        return ""
+    label = str(METHOD_LABELS.get(payment.method, payment.method))
+    if payment.method == "paypal":
+        return f"{label} ({payment.paypal_email})" if payment.paypal_email else label
+    brand = f"{payment.card_brand} " if payment.card_brand else ""
+    last4 = f" ···· {payment.card_last4}" if payment.card_last4 else ""
+    return f"{brand}{label}{last4}"
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["exact_money"] = format_exact_money
     app.jinja_env.filters["number"] = format_number
-    app.jinja_env.globals.update(status_label=status_label, audio_label=audio_label, get_locale=get_locale)
+    app.jinja_env.globals.update(
+        status_label=status_label,
+        audio_label=audio_label,
+        method_label=method_label,
+        viewer_timezone=select_timezone,
+        get_locale=get_locale,
+    )
     app.jinja_env.filters["plain_amount"] = money.plain_amount
     app.jinja_env.filters["in_zone"] = format_in_zone
 

@@ -25,8 +25,20 @@ class MoneyError(ValueError):
         self.code = code
 
 
+# ISO 4217 codes that are not money anyone pays with: metals, funds, testing, "no currency".
+_NOT_PAYABLE = frozenset(
+    {"XAG", "XAU", "XPD", "XPT", "XBA", "XBB", "XBC", "XBD", "XDR", "XSU", "XUA", "XTS", "XXX"}
+)
+
+
 def is_known_currency(code: str) -> bool:
-    return isinstance(code, str) and code.isalpha() and code.isupper() and code in list_currencies()
+    return (
+        isinstance(code, str)
+        and code.isalpha()
+        and code.isupper()
+        and code in list_currencies()
+        and code not in _NOT_PAYABLE
+    )
 
 
 def minor_digits(currency: str) -> int:
@@ -107,7 +119,7 @@ def _parse_decimal(text: str, locale: str) -> Decimal:
         raise MoneyError("malformed")
     if value < 0:
         raise MoneyError("negative")
-    return value
+    return value.copy_abs()  # "-0" is zero, not a negative zero stored forever
 
 
 def _plain_number_text(text: str, locale: str) -> str:
@@ -126,9 +138,11 @@ def _plain_number_text(text: str, locale: str) -> str:
     return text
 
 
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+
+
 def _is_plain_number(text: str) -> bool:
-    head, _, tail = text.lstrip("-").partition(".")
-    return bool(head or tail) and (head + tail).isdigit() and head.isascii() and tail.isascii()
+    return _PLAIN_NUMBER.fullmatch(text) is not None
 
 
 def format_exact(amount: Decimal, currency: str, locale: str = "en") -> str:

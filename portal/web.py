@@ -1,20 +1,37 @@
 """Request helpers shared by every blueprint: HTMX-aware rendering, security headers."""
 
-from flask import Response, current_app, make_response, render_template, request
+from flask import Response, current_app, g, make_response, render_template, request
 
-CSP = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-        "object-src 'none'",
-    ]
-)
+CSP_DIRECTIVES = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "connect-src": ["'self'"],
+    "frame-src": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'none'"],
+    "object-src": ["'none'"],
+}
+
+
+def allow_in_csp(sources: dict[str, list[str]]) -> None:
+    """Let this response load from more hosts (e.g. Braintree's iframes on a payment page)."""
+    extra = g.setdefault("csp_extra", {})
+    for directive, hosts in sources.items():
+        extra.setdefault(directive, []).extend(hosts)
+
+
+def content_security_policy() -> str:
+    extra = g.get("csp_extra", {})
+    parts = []
+    for directive, sources in CSP_DIRECTIVES.items():
+        added = extra.get(directive, [])
+        if added and sources == ["'none'"]:
+            sources = []
+        parts.append(" ".join([directive, *sources, *added]))
+    return "; ".join(parts)
 
 
 def is_htmx() -> bool:
@@ -38,7 +55,7 @@ def render_page_or_fragment(page: str, fragment: str, status: int = 200, **conte
 
 def add_security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("Content-Security-Policy", content_security_policy())
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     headers.setdefault("X-Frame-Options", "DENY")

@@ -16,21 +16,44 @@ from sqlalchemy.engine import make_url
 from portal import create_app
 from portal.admin.services import _defaults as default_settings
 from portal.extensions import db
+from portal.payments.sandbox import SandboxServer
 
 POSTGRES_URL = os.environ.get("PORTAL_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 PASSWORD = "correct horse battery"
 
 
-def make_config(database_url: str, **extra) -> dict:
-    return {
+SANDBOX_KEYS = {"merchant_id": "test_merchant", "public_key": "test_public", "private_key": "test_private"}
+
+
+@pytest.fixture(scope="session")
+def payments_sandbox(tmp_path_factory):
+    """The offline Braintree-compatible sandbox, over real HTTP on a free loopback port."""
+    server = SandboxServer(
+        port=0, data_path=str(tmp_path_factory.mktemp("sandbox") / "sandbox.db"), **SANDBOX_KEYS
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+def make_config(database_url: str, sandbox=None, **extra) -> dict:
+    config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-" + "x" * 32,
         "DATABASE_URL": database_url,
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": None,
-        **extra,
+        # Short, so that "response lost" faults become unknown outcomes quickly.
+        "BRAINTREE_TIMEOUT": 2,
+        "PAYMENTS_SANDBOX_MERCHANT_ID": SANDBOX_KEYS["merchant_id"],
+        "PAYMENTS_SANDBOX_PUBLIC_KEY": SANDBOX_KEYS["public_key"],
+        "PAYMENTS_SANDBOX_PRIVATE_KEY": SANDBOX_KEYS["private_key"],
     }
+    if sandbox is not None:
+        config["PAYMENTS_SANDBOX_URL"] = sandbox.url
+    config.update(extra)
+    return config
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -69,8 +92,9 @@ def reset_database() -> None:
 
 
 @pytest.fixture
-def app(migrated_url):
-    app = create_app(make_config(migrated_url))
+def app(migrated_url, payments_sandbox):
+    payments_sandbox.clear_faults()
+    app = create_app(make_config(migrated_url, payments_sandbox))
     with app.app_context():
         reset_database()
     yield app
@@ -109,3 +133,19 @@ def login(client, email: str, password: str = PASSWORD):
     return client.post(
         "/login", data={"email": email, "password": password, "csrf_token": csrf_from(page.text)}
     )
+
+
+@pytest.fixture
+def live_server_url(app):
+    """The test's app on a real loopback port (for webhooks delivered over HTTP, browsers)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(10)
+    server.server_close()

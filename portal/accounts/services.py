@@ -1,5 +1,5 @@
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from portal.accounts.models import Department, Role, User
 from portal.accounts.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
@@ -68,3 +68,11 @@ def create_user(
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def revoke_sessions(user: User) -> None:
+    """Sign the user out everywhere: every login cookie issued so far stops working."""
+    db.session.execute(
+        update(User).where(User.id == user.id).values(session_version=User.session_version + 1)
+    )
+    db.session.commit()

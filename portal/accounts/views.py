@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.accounts.forms import LoginForm
-from portal.accounts.services import authenticate, normalize_email
+from portal.accounts.services import authenticate, normalize_email, revoke_sessions
 from portal.extensions import limiter
 
 bp = Blueprint("accounts", __name__)
@@ -51,6 +51,9 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    # The login cookie carries the session version: bumping it makes every copy of
+    # the cookie (this browser's, a stolen one, other devices') worthless.
+    revoke_sessions(current_user)
     logout_user()
     session.clear()
     return redirect(url_for("accounts.login"), code=303)

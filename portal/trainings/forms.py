@@ -33,6 +33,10 @@ LIVE_FIELDS = (
 COST_FIELDS = ("duration_minutes", "expected_attendees", "audio", "teleconference_participants")
 
 
+# Further ahead is a typing mistake (and near year 9999 dates overflow).
+MAX_YEARS_AHEAD = 5
+
+
 class SessionForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
@@ -56,7 +60,7 @@ class SessionForm(FlaskForm):
         _l("Expected attendees"),
         validators=[
             InputRequired(_l("Enter the expected number of attendees.")),
-            NumberRange(0, 100_000, _l("Expected attendees cannot be negative.")),
+            NumberRange(0, 100_000, _l("Expected attendees must be between 0 and 100000.")),
         ],
     )
     audio = SelectField(
@@ -69,7 +73,7 @@ class SessionForm(FlaskForm):
         default=0,
         validators=[
             InputRequired(_l("Enter the number of teleconference participants (0 for none).")),
-            NumberRange(0, 100_001, _l("Teleconference participants cannot be negative.")),
+            NumberRange(0, 100_001, _l("Teleconference participants must be between 0 and 100001.")),
         ],
     )
     session_fee = MoneyField(_l("Session fee"))
@@ -91,6 +95,13 @@ class SessionForm(FlaskForm):
             if self.start_required:
                 raise ValidationError(_l("Enter the date and time the session starts."))
             return
+        if not self.start_required:
+            return  # "Start now": the start is now, whatever was typed
+        latest = datetime.now(UTC).year + MAX_YEARS_AHEAD
+        if not 2000 <= field.data.year <= latest:
+            raise ValidationError(
+                _l("The start must be within the next %(years)s years.", years=MAX_YEARS_AHEAD)
+            )
         start_at = self.start_at_utc()
         if start_at is None:
             raise ValidationError(
@@ -141,6 +152,12 @@ class SessionForm(FlaskForm):
                 self.teleconference_participants.data if audio.uses_teleconference else 0
             ),
         )
+
+    def clear_errors_outside_live_fields(self) -> None:
+        """While estimating, only the cost fields speak: an empty title is not an error yet."""
+        for name, field in self._fields.items():
+            if name not in LIVE_FIELDS:
+                field.errors = []
 
     def live_errors(self) -> list[str]:
         return [

@@ -14,6 +14,12 @@ from portal.trainings.models import TrainingSession
 from portal.trainings.status import SessionStatus, transition
 
 
+class TrainingError(Exception):
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
 @dataclass(frozen=True)
 class SessionDetails:
     """What the scheduling form collects, already validated."""
@@ -50,8 +56,8 @@ def _apply(training: TrainingSession, details: SessionDetails, settings: SiteSet
     training.audio = details.audio.value
     training.teleconference_participants = details.teleconference_participants
     if settings.fee_based:
+        # In the session's own currency, fixed when it was created.
         training.fee_cents = details.fee_cents
-        training.currency = settings.currency
     # The estimate with the rates in force now: a later rate change never rewrites it.
     training.estimate_cents = quote.total_cents
     training.estimate_snapshot = quote.snapshot()
@@ -76,7 +82,7 @@ def schedule_session(
 
 def update_session(training: TrainingSession, details: SessionDetails, settings: SiteSettings) -> None:
     if not training.is_editable:
-        raise ValueError("not_editable")
+        raise TrainingError("not_editable")
     _apply(training, details, settings)
     training.set_times(details.start_at if details.start_at else training.start_at)
     db.session.commit()

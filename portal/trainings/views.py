@@ -9,11 +9,13 @@ from portal.admin.services import get_settings
 from portal.billing.pricing import AudioType, estimate
 from portal.trainings import services
 from portal.trainings.forms import SessionForm
-from portal.web import render_page_or_fragment
+from portal.web import is_htmx, render_page_or_fragment
 
 bp = Blueprint("trainings", __name__, url_prefix="/sessions")
 
-SAVE_INTENTS = {"schedule", "start", "save"}
+# What each form may ask for; anything else (or a tampered value) only re-estimates.
+NEW_INTENTS = {"schedule", "start"}
+EDIT_INTENTS = {"save"}
 
 
 def _managed_or_404(session_id: int):
@@ -28,7 +30,7 @@ def _default_start(zone: str) -> datetime:
     return datetime.combine(tomorrow, time(9, 0))
 
 
-def _build_form(intent: str, training=None) -> SessionForm:
+def _build_form(start_now: bool, training=None) -> SessionForm:
     settings = get_settings()
     kwargs = {}
     if training is None and request.method == "GET":
@@ -45,9 +47,10 @@ def _build_form(intent: str, training=None) -> SessionForm:
         kwargs = {"start": local_start.replace(tzinfo=None), "session_fee": training.fee_cents}
     return SessionForm(
         obj=training,
-        currency=settings.currency,
+        # A session keeps the currency its fee was set in, whatever the site uses now.
+        currency=training.currency if training else settings.currency,
         fee_enabled=settings.fee_based,
-        start_required=intent != "start",
+        start_required=not start_now,
         **kwargs,
     )
 
@@ -84,12 +87,19 @@ def _render_form(form: SessionForm, training, status: int = 200):
 
 
 def _edit_or_create(training=None):
+    allowed = EDIT_INTENTS if training else NEW_INTENTS
     intent = request.form.get("intent", "save" if training else "schedule")
-    form = _build_form(intent, training)
+    saving = intent in allowed
+    if not saving and is_htmx() and not get_settings().pay_per_use:
+        abort(404)  # no live estimate while pay-per-use is off
+    # Only a new session started now may leave the start empty or in the past.
+    form = _build_form(start_now=training is None and intent == "start", training=training)
     if request.method == "GET":
         return _render_form(form, training)
     valid = form.validate()
-    if intent in SAVE_INTENTS and valid:
+    if not saving:
+        form.clear_errors_outside_live_fields()
+    if saving and valid:
         details = _details(form)
         if training is None:
             training = services.schedule_session(
@@ -100,8 +110,7 @@ def _edit_or_create(training=None):
             services.update_session(training, details, get_settings())
             flash(_("Session updated."), "success")
         return redirect(url_for("trainings.detail", session_id=training.id), code=303)
-    status = 422 if intent in SAVE_INTENTS else 200
-    return _render_form(form, training, status)
+    return _render_form(form, training, 422 if saving else 200)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -110,7 +119,7 @@ def new():
     return _edit_or_create()
 
 
-@bp.route("/<int:session_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:session_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(session_id: int):
     training = _managed_or_404(session_id)
@@ -132,7 +141,7 @@ def list_sessions():
     )
 
 
-@bp.route("/<int:session_id>")
+@bp.route("/<id:session_id>")
 @login_required
 def detail(session_id: int):
     training = _managed_or_404(session_id)
@@ -143,7 +152,7 @@ def detail(session_id: int):
     )
 
 
-@bp.route("/<int:session_id>/cancel", methods=["POST"])
+@bp.route("/<id:session_id>/cancel", methods=["POST"])
 @login_required
 def cancel(session_id: int):
     training = _managed_or_404(session_id)

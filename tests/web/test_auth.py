@@ -59,13 +59,18 @@ def test_login_is_rate_limited_per_address(client, organizer):
     assert login(client, "organizer@example.com").status_code == 429
 
 
-def test_logout_needs_post_with_csrf_and_ends_the_session(client, organizer):
+def test_logout_needs_post_with_csrf_and_ends_the_session(app, client, organizer):
     login(client, "organizer@example.com")
     assert client.get("/logout").status_code == 405
     assert client.post("/logout").status_code == 400  # no CSRF token
     page = client.get("/sessions/")
+    stolen = client.get_cookie("portal_session").value
     assert client.post("/logout", data={"csrf_token": csrf_from(page.text)}).status_code == 303
     assert client.get("/sessions/").status_code == 302
+    # A copy of the cookie taken before logging out is worthless afterwards.
+    replay = app.test_client()
+    replay.set_cookie("portal_session", stolen)
+    assert replay.get("/sessions/").status_code == 302
 
 
 def test_bumping_session_version_signs_the_user_out_everywhere(app, client, organizer):
@@ -113,3 +118,12 @@ def test_load_demo_creates_the_stable_accounts_once(app, runner):
         assert departments == {"Sales", "Engineering"}
     client = app.test_client()
     assert login(client, "organizer@example.com", app.config["DEMO_PASSWORD"]).status_code == 303
+
+
+def test_commands_use_the_key_that_make_run_keeps_in_the_instance_folder(tmp_path):
+    from portal import create_app
+
+    (tmp_path / "secret_key").write_text("k" * 64 + "\n")
+    app = create_app({"SECRET_KEY": None, "INSTANCE_PATH": str(tmp_path)})
+    assert app.config["SECRET_KEY"] == "k" * 64
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/portal.db"

@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -9,6 +9,14 @@ from tests.conftest import csrf_from, login
 from tests.factories import enable_ecommerce, make_user, set_settings
 
 FUTURE = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT10:00")
+NEXT_YEAR = datetime.now(UTC).year + 1
+
+
+def last_sunday_of_march(year: int) -> int:
+    day = 31
+    while date(year, 3, day).weekday() != 6:
+        day -= 1
+    return day
 
 
 def form_data(**changes):
@@ -155,14 +163,14 @@ def test_estimate_is_hidden_while_cost_inputs_are_invalid(organizer):
 
 
 def test_schedule_saves_the_session_in_utc_with_its_estimate_snapshot(app, organizer):
-    response = post(organizer, intent="schedule", **form_data(start="2099-07-01T10:00"))
+    response = post(organizer, intent="schedule", **form_data(start=f"{NEXT_YEAR}-07-01T10:00"))
     assert response.status_code == 303
     (training,) = saved(app)
     assert response.headers["Location"] == f"/sessions/{training.id}"
     assert training.status == "scheduled"
     # 10:00 in Paris in July (CEST, UTC+2) is 08:00 UTC.
-    assert training.start_at == datetime(2099, 7, 1, 8, 0, tzinfo=UTC)
-    assert training.end_at == datetime(2099, 7, 1, 9, 0, tzinfo=UTC)
+    assert training.start_at == datetime(NEXT_YEAR, 7, 1, 8, 0, tzinfo=UTC)
+    assert training.end_at == datetime(NEXT_YEAR, 7, 1, 9, 0, tzinfo=UTC)
     assert training.fee_cents == 4900 and training.currency == "USD"
     assert training.estimate_cents == 2985
     assert training.estimate_snapshot["rates"]["person_minute"] == "0.0125"
@@ -188,8 +196,9 @@ def test_start_now_starts_the_session_immediately(app, organizer):
 
 
 def test_a_wall_time_skipped_by_daylight_saving_is_refused(app, organizer):
-    # Clocks in Paris jump from 02:00 to 03:00 on 2099-03-29.
-    response = post(organizer, intent="schedule", **form_data(start="2099-03-29T02:30"))
+    # Clocks in Paris jump from 02:00 to 03:00 on the last Sunday of March.
+    day = last_sunday_of_march(NEXT_YEAR)
+    response = post(organizer, intent="schedule", **form_data(start=f"{NEXT_YEAR}-03-{day}T02:30"))
     assert response.status_code == 422
     assert "does not exist in the chosen time zone" in response.text
     assert saved(app) == []
@@ -238,3 +247,86 @@ def test_largest_inputs_at_the_highest_rates_are_stored_exactly(app, organizer):
     # 1440 x 100001 x 1000 twice, in cents
     assert training.estimate_cents == 2 * 1440 * 100001 * 1000 * 100
     assert training.fee_cents == 9999999999
+
+
+def test_editing_cannot_skip_the_past_start_rule_with_a_tampered_intent(app, organizer):
+    post(organizer, intent="schedule", **form_data())
+    (training,) = saved(app)
+    url = f"/sessions/{training.id}/edit"
+    response = post(organizer, url, intent="start", **form_data(start="2001-01-01T10:00"))
+    assert response.status_code == 200  # treated as a re-estimate, nothing saved
+    response = post(organizer, url, intent="save", **form_data(start="2001-01-01T10:00"))
+    assert response.status_code == 422
+    assert "The start cannot be in the past." in response.text
+    (after,) = saved(app)
+    assert after.start_at == training.start_at
+
+
+@pytest.mark.parametrize("start", ["0001-01-01T00:00", "9999-12-31T23:59", "2999-01-01T10:00"])
+def test_far_away_starts_are_refused_not_crashing(app, organizer, start):
+    for htmx, intent in ((True, "estimate"), (False, "schedule")):
+        response = post(
+            organizer, htmx=htmx, intent=intent, **form_data(start=start, timezone="America/New_York")
+        )
+        assert response.status_code == (200 if htmx else 422)
+        assert "The start must be within the next 5 years." in response.text
+    assert saved(app) == []
+
+
+@pytest.mark.parametrize("fee", ["--1", "+-1", "1..2", "1e5", "١٢"])
+def test_malformed_fees_are_refused_not_crashing(organizer, fee):
+    response = post(organizer, intent="schedule", **form_data(session_fee=fee))
+    assert response.status_code == 422
+    assert "Enter a number, such as 12.50." in response.text
+
+
+def test_a_fee_keeps_its_currency_when_the_site_currency_changes(app, organizer):
+    post(organizer, intent="schedule", **form_data(session_fee="49.00"))
+    (training,) = saved(app)
+    with app.app_context():
+        set_settings(currency="JPY")
+    url = f"/sessions/{training.id}/edit"
+    page = organizer.get(url).text
+    assert 'value="49.00"' in page and "in USD" in page
+    post(organizer, url, intent="save", **form_data(session_fee="49.00"))
+    (after,) = saved(app)
+    assert (after.fee_cents, after.currency) == (4900, "USD")
+
+
+def test_no_live_estimate_endpoint_while_pay_per_use_is_off(app, organizer):
+    with app.app_context():
+        set_settings(pay_per_use_enabled=False)
+    response = post(organizer, htmx=True, intent="estimate", **form_data())
+    assert response.status_code == 404
+
+
+def test_estimating_without_javascript_does_not_nag_about_the_title(organizer):
+    response = post(organizer, intent="estimate", **form_data(title=""))
+    assert response.status_code == 200
+    assert "This field is required." not in response.text
+
+
+def test_htmx_request_after_sign_out_redirects_the_whole_page(app, organizer):
+    token = csrf_from(organizer.get("/sessions/new").text)
+    with app.app_context():
+        from portal.accounts.models import User
+        from portal.accounts.services import revoke_sessions
+
+        revoke_sessions(db.session.scalar(db.select(User)))
+    response = organizer.post(
+        "/sessions/new",
+        data={**form_data(), "intent": "estimate", "csrf_token": token},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"].startswith("/login?next=/sessions/new")
+
+
+def test_htmx_request_with_an_expired_csrf_token_reloads_the_page(organizer):
+    response = organizer.post(
+        "/sessions/new",
+        data={**form_data(), "intent": "estimate", "csrf_token": "expired"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 400
+    assert response.headers["HX-Refresh"] == "true"

@@ -62,8 +62,8 @@ def test_https_sites_get_secure_host_cookies_and_hsts(app, migrated_url):
 
 def test_app_refuses_to_start_without_a_secret_key_outside_demo_and_tests(tmp_path):
     with pytest.raises(ConfigurationError, match="PORTAL_SECRET_KEY"):
-        create_app({"SECRET_KEY": None, "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
-    demo = create_app({"SECRET_KEY": None, "DEMO": True, "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+        create_app({"SECRET_KEY": None, "INSTANCE_PATH": str(tmp_path)})
+    demo = create_app({"SECRET_KEY": None, "DEMO": True, "INSTANCE_PATH": str(tmp_path)})
     assert len(demo.config["SECRET_KEY"]) >= 32
 
 
@@ -71,6 +71,7 @@ def test_settings_come_from_portal_environment_variables(monkeypatch, tmp_path):
     monkeypatch.setenv("PORTAL_SECRET_KEY", "from-the-environment-" + "k" * 20)
     monkeypatch.setenv("PORTAL_DATABASE_URL", f"sqlite:///{tmp_path}/env.db")
     monkeypatch.setenv("PORTAL_HTTPS", "true")
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path))
     app = create_app()
     assert app.config["SECRET_KEY"].startswith("from-the-environment-")
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/env.db"

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import event
@@ -83,7 +83,7 @@ def test_edit_keeps_values_and_saves_changes(app, client, two_organizers):
             "csrf_token": csrf_from(page),
             "intent": "save",
             "title": "Renamed",
-            "start": "2099-05-01T09:00",
+            "start": f"{datetime.now(UTC).year + 1}-05-01T09:00",
             "timezone": "Europe/Paris",
             "duration_minutes": "120",
             "capacity": "20",
@@ -151,3 +151,10 @@ def test_session_list_query_count_does_not_grow_with_sessions(app, client, two_o
                 make_training(owner, title=f"Extra {number}")
     many = count_queries(app, client, "/sessions/")
     assert many == few
+
+
+@pytest.mark.parametrize("session_id", ["2147483648", "9223372036854775808", "0"])
+def test_out_of_range_session_ids_answer_404(client, two_organizers, session_id):
+    login(client, "organizer@example.com")
+    assert client.get(f"/sessions/{session_id}").status_code == 404
+    assert client.get(f"/sessions/{session_id}/edit").status_code == 404

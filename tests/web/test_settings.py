@@ -1,3 +1,4 @@
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -149,7 +150,7 @@ def test_with_fee_based_training_off_no_fee_box_and_no_fee_can_be_set(app, clien
             "csrf_token": csrf_from(page.text),
             "intent": "schedule",
             "title": "Free one",
-            "start": "2099-01-01T10:00",
+            "start": f"{datetime.now(UTC).year + 1}-01-01T10:00",
             "timezone": "UTC",
             "duration_minutes": "60",
             "capacity": "10",

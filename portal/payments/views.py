@@ -1,0 +1,149 @@
+"""Webhooks, and the administrators' payments pages (ledger, test charge, refund, void)."""
+
+import secrets
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from portal.accounts.access import admin_required
+from portal.admin.services import get_settings
+from portal.extensions import csrf, db
+from portal.payments import services
+from portal.payments.component import allowed_methods, component_context
+from portal.payments.forms import RefundForm, TestChargeForm
+from portal.payments.gateway import WebhookSignatureError
+from portal.payments.messages import failure_message
+from portal.payments.models import Payment, Purpose
+
+bp = Blueprint("payments", __name__)
+
+
+@bp.route("/webhooks/braintree", methods=["POST"])
+@csrf.exempt  # authenticated by Braintree's signature instead
+def webhook():
+    signature = request.form.get("bt_signature", "")
+    payload = request.form.get("bt_payload", "")
+    if not signature or not payload:
+        return "missing bt_signature or bt_payload\n", 400
+    try:
+        outcome = services.handle_webhook(signature, payload)
+    except WebhookSignatureError:
+        return "invalid signature\n", 403
+    return outcome + "\n", 200
+
+
+def _ecommerce_or_404():
+    if not get_settings().ecommerce_enabled:
+        abort(404)
+
+
+@bp.route("/admin/payments")
+@admin_required
+def ledger():
+    payments = db.session.scalars(db.select(Payment).order_by(Payment.id.desc()).limit(200)).all()
+    return render_template("payments/ledger.html", payments=payments)
+
+
+@bp.route("/admin/payments/<id:payment_id>")
+@admin_required
+def detail(payment_id: int):
+    payment = services.get_payment(payment_id) or abort(404)
+    form = RefundForm()
+    form.amount.currency = payment.currency
+    return render_template(
+        "payments/detail.html", payment=payment, form=form, message=failure_message(payment.failure_code)
+    )
+
+
+@bp.route("/admin/payments/test", methods=["GET", "POST"])
+@admin_required
+def test_charge():
+    """An administrator's test charge: proves the gateway and the payment component end to end."""
+    _ecommerce_or_404()
+    settings = get_settings()
+    form = TestChargeForm()
+    form.amount.currency = settings.currency
+    if form.validate_on_submit():
+        if not form.amount.data:
+            form.amount.errors.append(_("Enter an amount above zero."))
+        else:
+            payment = services.open_attempt(
+                Purpose.TEST, "test:" + secrets.token_hex(8), form.amount.data, settings.currency
+            )
+            return redirect(url_for("payments.pay", payment_id=payment.id), code=303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("payments/test_charge.html", form=form), status
+
+
+@bp.route("/admin/payments/<id:payment_id>/pay", methods=["GET", "POST"])
+@admin_required
+def pay(payment_id: int):
+    _ecommerce_or_404()
+    payment = services.get_payment(payment_id) or abort(404)
+    if payment.purpose != Purpose.TEST:
+        abort(404)
+    settings = get_settings()
+    error = None
+    if request.method == "POST":
+        try:
+            payment = services.pay(
+                payment.id, request.form.get("payment_method_nonce", ""), allowed_methods(settings)
+            )
+        except services.PaymentError as exc:
+            error = failure_message(exc.code)
+        else:
+            if payment.is_paid:
+                flash(_("Payment received."), "success")
+            return redirect(url_for("payments.detail", payment_id=payment.id), code=303)
+    if payment.status != "pending":
+        return redirect(url_for("payments.detail", payment_id=payment.id), code=303)
+    return render_template(
+        "payments/pay.html",
+        payment=payment,
+        component=component_context(settings, payment.amount_cents, payment.currency),
+        payment_error=error,
+    ), (422 if error else 200)
+
+
+@bp.route("/admin/payments/<id:payment_id>/retry", methods=["POST"])
+@admin_required
+def retry(payment_id: int):
+    """After a decline: a new attempt for the same purchase (a new order id)."""
+    payment = services.get_payment(payment_id) or abort(404)
+    try:
+        attempt = services.open_attempt(
+            payment.purpose, payment.reference, payment.amount_cents, payment.currency
+        )
+    except services.PaymentError as exc:
+        flash(failure_message(exc.code), "error")
+        return redirect(url_for("payments.detail", payment_id=payment.id), code=303)
+    return redirect(url_for("payments.pay", payment_id=attempt.id), code=303)
+
+
+@bp.route("/admin/payments/<id:payment_id>/refund", methods=["POST"])
+@admin_required
+def refund(payment_id: int):
+    payment = services.get_payment(payment_id) or abort(404)
+    form = RefundForm()
+    form.amount.currency = payment.currency
+    if form.validate():
+        try:
+            services.refund(payment.id, form.amount.data or None, form.reason.data or "")
+            flash(_("Refund done."), "success")
+        except services.PaymentError as exc:
+            flash(failure_message(exc.code), "error")
+    else:
+        flash(" ".join(str(e) for e in form.amount.errors) or _("Check the amount."), "error")
+    return redirect(url_for("payments.detail", payment_id=payment_id), code=303)
+
+
+@bp.route("/admin/payments/<id:payment_id>/void", methods=["POST"])
+@admin_required
+def void(payment_id: int):
+    services.get_payment(payment_id) or abort(404)
+    try:
+        services.void(payment_id, request.form.get("reason", ""))
+        flash(_("Payment voided."), "success")
+    except services.PaymentError as exc:
+        flash(failure_message(exc.code), "error")
+    return redirect(url_for("payments.detail", payment_id=payment_id), code=303)
