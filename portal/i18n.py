@@ -110,6 +110,26 @@ def audio_label(audio: str) -> str:
     return str(AUDIO_LABELS.get(audio, audio))
 
 
+PAYMENT_STATUS_LABELS = {
+    "pending": _l("Awaiting payment"),
+    "processing": _l("Processing"),
+    "unknown": _l("Being confirmed"),
+    "submitted_for_settlement": _l("Paid (settling)"),
+    "settled": _l("Paid"),
+    "declined": _l("Declined"),
+    "gateway_rejected": _l("Refused by the payment service"),
+    "failed": _l("Failed"),
+    "voided": _l("Voided"),
+    "refunded": _l("Refunded"),
+    "partially_refunded": _l("Partly refunded"),
+    "disputed": _l("Disputed"),
+}
+
+
+def payment_status_label(status: str) -> str:
+    return str(PAYMENT_STATUS_LABELS.get(status, status))
+
+
 METHOD_LABELS = {
     "credit_card": _l("credit card"),
     "debit_card": _l("debit card"),
@@ -137,6 +157,7 @@ def init_app(app: Flask) -> None:
         status_label=status_label,
         audio_label=audio_label,
         method_label=method_label,
+        payment_status_label=payment_status_label,
         viewer_timezone=select_timezone,
         get_locale=get_locale,
     )

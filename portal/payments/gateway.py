@@ -7,11 +7,14 @@ integer minor units; nothing here touches the database.
 """
 
 import logging
+import warnings
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-import braintree
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)  # the SDK warns about its own names on import
+    import braintree
 from braintree.exceptions import (
     AuthenticationError,
     AuthorizationError,
@@ -132,15 +135,20 @@ class PaymentGateway:
         self.merchant_id = gateway.config.merchant_id
 
     # -- calls ---------------------------------------------------------------
-    def _call(self, operation: str, func, *args):
-        """Run one SDK call; turn transport errors into GatewayError / UnknownOutcome."""
+    def _call(self, operation: str, func, *args, ref: str | None = None):
+        """Run one SDK call; turn transport errors into GatewayError / UnknownOutcome.
+
+        ``ref`` (an order or transaction id) goes into the log; arguments never do,
+        since a sale's carry the nonce.
+        """
         try:
             return func(*args)
         except NotFoundError:
             raise
         except BraintreeError as exc:
             log.warning(
-                "gateway %s failed: %s %s", operation, type(exc).__name__, exc, extra={"operation": operation}
+                "gateway %s failed for %s (merchant %s): %s %s",
+                operation, ref or "-", self.merchant_id, type(exc).__name__, exc,
             )
             if _never_sent(exc):
                 raise GatewayError(type(exc).__name__, str(exc)) from exc
@@ -179,7 +187,7 @@ class PaymentGateway:
         if account:
             request["merchant_account_id"] = account
         try:
-            result = self._call("sale", self._gateway.transaction.sale, request)
+            result = self._call("sale", self._gateway.transaction.sale, request, ref=order_id)
         except GatewayError as exc:
             return ChargeResult(ChargeOutcome.UNAVAILABLE, message=exc.code)
         except UnknownOutcome as exc:
@@ -208,29 +216,38 @@ class PaymentGateway:
 
     def find(self, transaction_id: str) -> GatewayTransaction | None:
         try:
-            return _transaction(self._call("find", self._gateway.transaction.find, transaction_id))
+            found = self._call("find", self._gateway.transaction.find, transaction_id, ref=transaction_id)
+            return _transaction(found)
         except NotFoundError:
             return None
 
     def search_by_order_id(self, order_id: str) -> list[GatewayTransaction]:
         results = self._call(
-            "search", self._gateway.transaction.search, braintree.TransactionSearch.order_id == order_id
+            "search",
+            self._gateway.transaction.search,
+            braintree.TransactionSearch.order_id == order_id,
+            ref=order_id,
         )
         return [_transaction(item) for item in results.items]
 
     def refund(self, transaction_id: str, amount_cents: int | None, currency: str) -> RefundResult:
         amount = plain_amount(amount_cents, currency) if amount_cents is not None else None
-        result = self._call("refund", self._gateway.transaction.refund, transaction_id, amount)
+        refund = self._gateway.transaction.refund
+        result = self._call("refund", refund, transaction_id, amount, ref=transaction_id)
         return _refund_result(result)
 
     def void(self, transaction_id: str) -> RefundResult:
-        return _refund_result(self._call("void", self._gateway.transaction.void, transaction_id))
+        return _refund_result(
+            self._call("void", self._gateway.transaction.void, transaction_id, ref=transaction_id)
+        )
 
     def settle(self, transaction_id: str) -> GatewayTransaction:
         """Testing only: ask the (offline or Braintree) sandbox to settle a sale now."""
         if self.mode == Mode.PRODUCTION:
             raise GatewayError("not_in_production")
-        result = self._call("settle", self._gateway.testing.settle_transaction, transaction_id)
+        result = self._call(
+            "settle", self._gateway.testing.settle_transaction, transaction_id, ref=transaction_id
+        )
         return _transaction(result.transaction)
 
     def parse_webhook(self, signature: str, payload: str) -> Notification:
