@@ -7,11 +7,13 @@ set (CI sets it), again on PostgreSQL, in a database created for this run.
 import os
 import re
 import secrets
+import threading
 
 import flask_migrate
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
 
 from portal import create_app
 from portal.admin.services import _defaults as default_settings
@@ -138,14 +140,13 @@ def login(client, email: str, password: str = PASSWORD):
 @pytest.fixture
 def live_server_url(app):
     """The test's app on a real loopback port (for webhooks delivered over HTTP, browsers)."""
-    import threading
-
-    from werkzeug.serving import make_server
-
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(10)
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(10)
+        server.server_close()
+        assert not thread.is_alive(), "the live server did not stop"

@@ -4,12 +4,10 @@ Playwright cannot download its own browser here, so it launches /usr/bin/chromiu
 Nothing in this folder is ever skipped: a missing browser is a failure.
 """
 
-import threading
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
-from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -35,18 +33,9 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture
-def live_server(app):
-    """The test's app served over HTTP on a free port; yields the base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        assert not thread.is_alive(), "the live server did not stop"
+def live_server(live_server_url):
+    """The test's app served over HTTP on a free port (see tests/conftest.py); its base URL."""
+    return live_server_url
 
 
 @pytest.fixture(scope="session")
