@@ -33,10 +33,20 @@ DEFAULTS = {
     "BRAINTREE_MERCHANT_ID": None,
     "BRAINTREE_PUBLIC_KEY": None,
     "BRAINTREE_PRIVATE_KEY": None,
+    # Currency of the default merchant account (the offline sandbox's is USD too).
+    "BRAINTREE_DEFAULT_CURRENCY": "USD",
     # Currency -> merchant account id, e.g. {"EUR": "acme_eur"}; unset: the default account.
     "BRAINTREE_MERCHANT_ACCOUNTS": {},
     # Seconds before a gateway call gives up (a lost answer is then an unknown outcome).
     "BRAINTREE_TIMEOUT": 20,
+    # Outgoing mail: SMTP when MAIL_SERVER is set, else .eml files under instance/outbox/.
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 587,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_USE_TLS": True,
+    "MAIL_USE_SSL": False,
+    "MAIL_FROM": "Training portal <portal@localhost>",
     # Run periodic jobs (payments reconciler) in this process, every RECONCILE_INTERVAL seconds.
     "RUN_JOBS": False,
     "RECONCILE_INTERVAL": 60,

@@ -1,4 +1,4 @@
-"""Periodic jobs inside the app process (the payments reconciler).
+"""Periodic jobs inside the app process (payments reconciler, mail outbox).
 
 Started by ``create_app`` only when ``PORTAL_RUN_JOBS`` is true (``make run``
 sets it); tests call the jobs directly. Running them once across several
@@ -20,18 +20,20 @@ def start_jobs(app: Flask) -> threading.Event:
 
     def loop():
         from portal.extensions import db
+        from portal.mail.services import deliver_pending
         from portal.payments.services import reconcile
 
         while not stop.wait(interval):
             with app.app_context():
-                try:
-                    counts = reconcile()
-                    if any(counts.values()):
-                        log.info("reconciler: %s", counts)
-                except Exception:  # a failed round must not kill the loop
-                    log.exception("reconciler round failed")
-                finally:
-                    db.session.remove()
+                for job in (reconcile, deliver_pending):
+                    try:
+                        outcome = job()
+                        if outcome and (not isinstance(outcome, dict) or any(outcome.values())):
+                            log.info("%s: %s", job.__name__, outcome)
+                    except Exception:  # a failed round must not kill the loop
+                        log.exception("%s round failed", job.__name__)
+                    finally:
+                        db.session.remove()
 
     threading.Thread(target=loop, name="portal-jobs", daemon=True).start()
     return stop

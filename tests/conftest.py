@@ -4,6 +4,7 @@ Every test that uses ``app`` runs on SQLite and, when PORTAL_TEST_POSTGRES_URL i
 set (CI sets it), again on PostgreSQL, in a database created for this run.
 """
 
+import logging
 import os
 import re
 import secrets
@@ -93,6 +94,60 @@ def reset_database() -> None:
     db.session.commit()
 
 
+CARD_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{13,19}(?![0-9A-Za-z])")
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if index % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+def card_data_in(text: str) -> list[str]:
+    """Card numbers (Luhn-valid 13-19 digit runs) and Braintree test nonces found in ``text``."""
+    found = [number for number in CARD_NUMBER.findall(text) if luhn_valid(number)]
+    return found + re.findall(r"fake-[a-z-]+-nonce|tokencc_[A-Za-z0-9_]+", text)
+
+
+class PortalLogRecorder(logging.Handler):
+    """Every record the portal's own loggers write during the whole run (the sandbox excepted)."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record):
+        if record.name.startswith("portal") and not record.name.startswith("portal.payments.sandbox"):
+            self.lines.append(record.getMessage())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_card_data_in_logs():
+    """After the whole suite: no card number, CVV or nonce was ever logged by the portal."""
+    recorder = PortalLogRecorder()
+    logger = logging.getLogger("portal")
+    logger.addHandler(recorder)
+    previous = logger.level
+    logger.setLevel(logging.DEBUG)
+    yield recorder
+    logger.removeHandler(recorder)
+    logger.setLevel(previous)
+    leaked = card_data_in("\n".join(recorder.lines))
+    assert not leaked, f"card data in the portal's logs: {leaked[:5]}"
+
+
+def assert_no_card_data_stored() -> None:
+    dump = [
+        " ".join(str(value) for value in row)
+        for table in db.metadata.sorted_tables
+        for row in db.session.execute(table.select())
+    ]
+    leaked = card_data_in("\n".join(dump))
+    assert not leaked, f"card data stored in the database: {leaked[:5]}"
+
+
 @pytest.fixture
 def app(migrated_url, payments_sandbox):
     payments_sandbox.clear_faults()
@@ -101,6 +156,8 @@ def app(migrated_url, payments_sandbox):
         reset_database()
     yield app
     with app.app_context():
+        # After every test, whatever it did: no card number or nonce in any table.
+        assert_no_card_data_stored()
         db.session.remove()
         db.engine.dispose()
 

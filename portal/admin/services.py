@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from flask import g
 
+from portal.admin import audit
 from portal.admin.models import SiteSettings
 from portal.extensions import db
 
@@ -61,6 +62,8 @@ def update_settings(values: dict) -> dict:
         if old != new:
             changes[field] = (old, new)
             setattr(settings, field, new)
+    if changes:
+        audit.record("settings.updated", settings, changes=changes)
     db.session.commit()
     g.pop("site_settings", None)
     return changes

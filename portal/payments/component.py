@@ -1,5 +1,6 @@
 """The one payment component every checkout renders (template ``payments/_component.html``)."""
 
+from flask import g
 from flask_babel import lazy_gettext as _l
 
 from portal.payments.gateway import Mode
@@ -65,6 +66,8 @@ def component_context(settings, amount_cents: int, currency: str) -> dict:
             if (allowed.allows(method) if method else cards)
         ]
     else:
-        context["client_token"] = client_token()
+        context["client_token"] = client_token(currency)
         allow_in_csp(BRAINTREE_CSP)
+        # PayPal's checkout window talks back to this page through window.opener.
+        g.cross_origin_opener_policy = "same-origin-allow-popups"
     return context

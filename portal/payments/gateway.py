@@ -65,6 +65,7 @@ class GatewayTransaction:
     processor_response_text: str | None
     gateway_rejection_reason: str | None
     refunded_transaction_id: str | None = None
+    refund_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -128,11 +129,23 @@ def _never_sent(exc: BraintreeError) -> bool:
 
 
 class PaymentGateway:
-    def __init__(self, gateway: braintree.BraintreeGateway, mode: Mode, merchant_accounts: dict[str, str]):
+    def __init__(
+        self,
+        gateway: braintree.BraintreeGateway,
+        mode: Mode,
+        merchant_accounts: dict[str, str],
+        default_currency: str = "USD",
+    ):
         self._gateway = gateway
         self.mode = Mode(mode)
         self.merchant_accounts = dict(merchant_accounts)
+        # The currency of the default merchant account: a sale in any other currency
+        # needs its own merchant account, or Braintree would charge it in this one.
+        self.default_currency = default_currency
         self.merchant_id = gateway.config.merchant_id
+
+    def accepts(self, currency: str) -> bool:
+        return currency == self.default_currency or currency in self.merchant_accounts
 
     # -- calls ---------------------------------------------------------------
     def _call(self, operation: str, func, *args, ref: str | None = None):
@@ -146,16 +159,23 @@ class PaymentGateway:
         except NotFoundError:
             raise
         except BraintreeError as exc:
+            # Only the exception's type: its text can hold a URL with a nonce in it.
             log.warning(
-                "gateway %s failed for %s (merchant %s): %s %s",
-                operation, ref or "-", self.merchant_id, type(exc).__name__, exc,
+                "gateway %s failed for %s (merchant %s): %s",
+                operation,
+                ref or "-",
+                self.merchant_id,
+                type(exc).__name__,
             )
             if _never_sent(exc):
                 raise GatewayError(type(exc).__name__, str(exc)) from exc
             raise UnknownOutcome(f"{operation}: {type(exc).__name__}") from exc
 
-    def client_token(self) -> str:
-        return self._call("client_token", self._gateway.client_token.generate)
+    def client_token(self, currency: str | None = None) -> str:
+        params = {}
+        if currency and currency in self.merchant_accounts:
+            params["merchant_account_id"] = self.merchant_accounts[currency]
+        return self._call("client_token", self._gateway.client_token.generate, params)
 
     def inspect_nonce(self, nonce: str) -> NonceInfo | None:
         """What a nonce pays with, before anything is charged; None for an unknown nonce."""
@@ -253,8 +273,9 @@ class PaymentGateway:
     def parse_webhook(self, signature: str, payload: str) -> Notification:
         try:
             notification = self._gateway.webhook_notification.parse(signature, payload)
-        except InvalidSignatureError as exc:
-            raise WebhookSignatureError(str(exc)) from exc
+        except (InvalidSignatureError, ValueError, UnicodeError, TypeError) as exc:
+            # Malformed input (a signature with extra "|", non-ASCII payload) is a bad signature too.
+            raise WebhookSignatureError(type(exc).__name__) from exc
         dispute = getattr(notification, "dispute", None)
         transaction = getattr(notification, "transaction", None)
         transaction_id = None
@@ -296,6 +317,7 @@ def _transaction(t) -> GatewayTransaction:
         processor_response_text=getattr(t, "processor_response_text", None),
         gateway_rejection_reason=getattr(t, "gateway_rejection_reason", None),
         refunded_transaction_id=getattr(t, "refunded_transaction_id", None),
+        refund_ids=tuple(getattr(t, "refund_ids", None) or ()),
     )
 
 
@@ -318,6 +340,7 @@ def build_gateway(config) -> PaymentGateway:
             'PORTAL_BRAINTREE_MERCHANT_ACCOUNTS must be a JSON object such as {"EUR": "acme_eur"}.'
         )
     timeout = int(config.get("BRAINTREE_TIMEOUT", 20))
+    default_currency = (config.get("BRAINTREE_DEFAULT_CURRENCY") or "USD").upper()
     if environment or any(keys):
         if environment not in ("sandbox", "production") or not all(keys):
             raise ConfigurationError(
@@ -336,7 +359,7 @@ def build_gateway(config) -> PaymentGateway:
                 wrap_http_exceptions=True,
             )
         )
-        return PaymentGateway(gateway, Mode(environment), accounts)
+        return PaymentGateway(gateway, Mode(environment), accounts, default_currency)
     gateway = sandbox_gateway(
         config["PAYMENTS_SANDBOX_URL"],
         config["PAYMENTS_SANDBOX_MERCHANT_ID"],
@@ -344,4 +367,4 @@ def build_gateway(config) -> PaymentGateway:
         config["PAYMENTS_SANDBOX_PRIVATE_KEY"],
         timeout=timeout,
     )
-    return PaymentGateway(gateway, Mode.OFFLINE, accounts)
+    return PaymentGateway(gateway, Mode.OFFLINE, accounts, default_currency)

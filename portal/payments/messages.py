@@ -41,6 +41,17 @@ _MESSAGES = {
     "method_not_accepted:paypal": _l("PayPal is not accepted here. Use another payment method."),
     "method_not_accepted": _l("This payment method is not accepted here. Use another one."),
     "already_paid": _l("This has already been paid."),
+    "currency_not_supported": _l(
+        "Payments in this currency are not set up yet. Nothing was charged; please tell the organizer."
+    ),
+    "amount_mismatch": _l("The payment service charged a different amount; it was cancelled at once."),
+    "refund_in_progress": _l("Another refund of this payment is still being processed. Try again shortly."),
+    "refund_outcome_unknown": _l(
+        "The payment service has not confirmed the refund yet. Do not refund again: it is being checked."
+    ),
+    "charged_back": _l(
+        "The payer's bank already took this money back (a lost dispute): nothing is left to refund."
+    ),
     "not_refundable": _l("Only a paid payment can be refunded."),
     "refund_amount_invalid": _l("The refund must be more than zero and no more than what is left to refund."),
     "partial_refund_needs_settlement": _l(

@@ -26,6 +26,8 @@ def new_order_id() -> str:
     return "pay_" + uuid.uuid4().hex
 
 
+CHARGED_BACK = frozenset({"lost", "accepted", "auto_accepted"})
+
 _LIVE = ", ".join(f"'{status}'" for status in sorted(OPEN | PAID))
 
 
@@ -81,6 +83,8 @@ class Payment(db.Model):
     sent_at = mapped_column(UTCDateTime, nullable=True)
     paid_at = mapped_column(UTCDateTime, nullable=True)
     settled_at = mapped_column(UTCDateTime, nullable=True)
+    # When the reconciler last asked the gateway about settlement (it backs off).
+    checked_at = mapped_column(UTCDateTime, nullable=True)
 
     refunds: Mapped[list["Refund"]] = relationship(
         back_populates="payment", order_by="Refund.id", lazy="selectin"
@@ -95,8 +99,15 @@ class Payment(db.Model):
         return self.status in OPEN
 
     @property
+    def charged_back(self) -> bool:
+        """A lost (or accepted) dispute: the bank already gave the money back to the payer."""
+        return self.dispute_status in CHARGED_BACK
+
+    @property
     def refundable_cents(self) -> int:
-        return self.amount_cents - self.refunded_cents if self.is_paid else 0
+        if not self.is_paid or self.charged_back:
+            return 0
+        return self.amount_cents - self.refunded_cents
 
 
 class RefundKind(StrEnum):
@@ -105,13 +116,19 @@ class RefundKind(StrEnum):
 
 
 class RefundStatus(StrEnum):
-    PENDING = "pending"  # money reserved on the payment, gateway not yet answered
+    PENDING = "pending"  # reserved on the payment (or, for a duplicate sale, still to do)
+    UNKNOWN = "unknown"  # sent, answer lost: the reservation stays until the reconciler knows
     SUCCEEDED = "succeeded"
     FAILED = "failed"
 
 
 class Refund(db.Model):
-    """Money given back on a payment: a gateway refund (credit) or a void."""
+    """Money given back on a payment: a gateway refund (credit) or a void.
+
+    A duplicate sale found for the same attempt is given back through a row with
+    ``duplicate`` set and ``source_transaction_id`` naming that sale; it does not
+    count in the payment's ``refunded_cents``.
+    """
 
     __tablename__ = "refunds"
     __table_args__ = (CheckConstraint("amount_cents > 0", name="amount_positive"),)
@@ -123,6 +140,9 @@ class Refund(db.Model):
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(20), default=RefundStatus.PENDING)
     gateway_transaction_id: Mapped[str | None] = mapped_column(String(64))
+    # The sale given back: the payment's own, or a duplicate's.
+    source_transaction_id: Mapped[str | None] = mapped_column(String(64))
+    duplicate: Mapped[bool] = mapped_column(default=False)
     failure_message: Mapped[str | None] = mapped_column(String(255))
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)

@@ -9,13 +9,14 @@ The charge saga (ARCHITECTURE.md, money-safety rules):
    ``unknown``: it is looked up by its order id, never charged again.
 """
 
+import base64
 import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.database import utcnow
@@ -60,10 +61,10 @@ def _call(method, *args):
     return method(*args)
 
 
-def client_token() -> str | None:
+def client_token(currency: str | None = None) -> str | None:
     """A client token for the browser's payment component; None while the gateway is down."""
     try:
-        return _call(gateway().client_token)
+        return _call(gateway().client_token, currency)
     except (GatewayError, UnknownOutcome):
         return None
 
@@ -152,14 +153,16 @@ class AllowedMethods:
 def pay(payment_id: int, nonce: str, allowed: AllowedMethods) -> Payment:
     """Charge an attempt once. Returns the attempt in its new (or current) state.
 
-    Raises ``PaymentError`` with ``method_not_accepted``, ``unknown_nonce`` or
-    ``gateway_unavailable`` when nothing was sent.
+    Raises ``PaymentError`` (``method_not_accepted:*``, ``unknown_nonce``,
+    ``currency_not_supported``, ``gateway_unavailable``) when nothing was sent.
     """
     payment = get_payment(payment_id)
     if payment is None:
         raise PaymentError("not_found")
     if payment.status != S.PENDING:
         return payment  # a double submit, a reload or another tab: report the first one
+    if not gateway().accepts(payment.currency):
+        raise PaymentError("currency_not_supported", payment)
     nonce = (nonce or "").strip()
     if not nonce or len(nonce) > 512:
         raise PaymentError("unknown_nonce", payment)
@@ -191,41 +194,85 @@ def pay(payment_id: int, nonce: str, allowed: AllowedMethods) -> Payment:
     if result.outcome == ChargeOutcome.UNKNOWN:
         _set_status(payment, S.UNKNOWN, failure_code="outcome_unknown")
         db.session.commit()
-        return _resolve_unknown(payment)
+        return _resolve_unknown(payment)[0]
     if result.outcome == ChargeOutcome.UNAVAILABLE:
         _set_status(payment, S.FAILED, failure_code="gateway_unavailable")
         db.session.commit()
         return payment
-    _apply_transaction(payment, result.transaction, failure_code=_failure_code(result))
-    db.session.commit()
-    if payment.is_paid and not allowed.allows(payment.method):
-        # The nonce looked acceptable but the card is not (e.g. a credit card on a debit-only site).
-        void(payment.id, reason="method not accepted")
-        payment.failure_code = f"method_not_accepted:{payment.method}"
+    if result.transaction is None:  # a validation error: nothing was charged
+        code = f"invalid:{result.error_codes[0]}" if result.error_codes else "failed"
+        _set_status(payment, S.FAILED, failure_code=code)
         db.session.commit()
-    return payment
+        return payment
+    _record_sale(payment, result.transaction)
+    if payment.is_paid and not allowed.allows(payment.method):
+        # The nonce looked acceptable but the sale says otherwise (e.g. a credit card on a debit-only site).
+        _give_back_unwanted(payment, f"method_not_accepted:{payment.method}")
+    return get_payment(payment.id)
 
 
-def _failure_code(result) -> str | None:
-    if result.outcome == ChargeOutcome.APPROVED:
+def _record_sale(payment: Payment, txn: GatewayTransaction | None) -> None:
+    """Record what the gateway says about the attempt's sale, and commit.
+
+    A sale whose amount or currency differs from the attempt's is given back at once.
+    """
+    _apply_transaction(payment, txn)
+    db.session.commit()
+    if (
+        txn is not None
+        and payment.is_paid
+        and (txn.amount_cents, txn.currency)
+        != (
+            payment.amount_cents,
+            payment.currency,
+        )
+    ):
+        log.error(
+            "payment %s: sale %s is %s %s, expected %s %s",
+            payment.order_id,
+            txn.id,
+            txn.amount_cents,
+            txn.currency,
+            payment.amount_cents,
+            payment.currency,
+        )
+        _give_back_unwanted(payment, "amount_mismatch")
+
+
+def _give_back_unwanted(payment: Payment, code: str) -> None:
+    """Void a sale we must not keep; if that fails it stays paid, for an administrator to refund."""
+    try:
+        void(payment.id, reason=code)
+    except PaymentError as exc:
+        log.error("payment %s: could not void unwanted sale (%s): %s", payment.order_id, code, exc.code)
+        return
+    payment = get_payment(payment.id)
+    payment.failure_code = code
+    db.session.commit()
+
+
+def failure_code_for(txn: GatewayTransaction | None) -> str | None:
+    """The stable failure code for a sale the gateway did not approve."""
+    if txn is None:
+        return "failed"
+    status = FROM_BRAINTREE.get(txn.status, S.FAILED)
+    if status in PAID:
         return None
-    transaction = result.transaction
-    if result.outcome == ChargeOutcome.DECLINED and transaction and transaction.processor_response_code:
-        return f"declined:{transaction.processor_response_code}"
-    if result.outcome == ChargeOutcome.REJECTED and result.transaction is not None:
-        return f"rejected:{result.transaction.gateway_rejection_reason or 'other'}"
-    if result.error_codes:
-        return f"invalid:{result.error_codes[0]}"
+    if status == S.DECLINED:
+        return f"declined:{txn.processor_response_code}" if txn.processor_response_code else "declined"
+    if status == S.GATEWAY_REJECTED:
+        return f"rejected:{txn.gateway_rejection_reason or 'other'}"
     return "failed"
 
 
-def _set_status(payment: Payment, status: PaymentStatus, **values) -> None:
+def _set_status(payment: Payment, status: PaymentStatus, **values) -> bool:
     if payment.status != status and not can_transition(payment.status, status):
         log.error("payment %s: refused transition %s -> %s", payment.order_id, payment.status, status)
-        return
+        return False
     payment.status = status
     for name, value in values.items():
         setattr(payment, name, value)
+    return True
 
 
 def _apply_transaction(payment: Payment, txn: GatewayTransaction | None, failure_code: str | None = None):
@@ -242,35 +289,53 @@ def _apply_transaction(payment: Payment, txn: GatewayTransaction | None, failure
     payment.processor_response_code = txn.processor_response_code
     payment.processor_response_text = txn.processor_response_text
     payment.gateway_rejection_reason = txn.gateway_rejection_reason
-    payment.merchant_account_id = payment.merchant_account_id or gateway().merchant_accounts.get(
-        payment.currency
-    )
+    accounts = gateway().merchant_accounts
+    payment.merchant_account_id = payment.merchant_account_id or accounts.get(payment.currency)
     if status in PAID and payment.paid_at is None:
         payment.paid_at = utcnow()
     if status == S.SETTLED and payment.settled_at is None:
         payment.settled_at = utcnow()
-    _set_status(payment, status, failure_code=None if status in PAID else (failure_code or status.value))
+    code = None if status in PAID else (failure_code or failure_code_for(txn))
+    _set_status(payment, status, failure_code=code)
 
 
-def _resolve_unknown(payment: Payment) -> Payment:
-    """Look an unknown attempt up by its order id; leave it unknown if the gateway is still silent."""
+def _resolve_unknown(payment: Payment) -> tuple[Payment, bool]:
+    """Look an unknown attempt up by its order id.
+
+    Returns the attempt and whether the gateway could be asked at all: an
+    attempt may only be given up after a search that answered and found nothing.
+    """
     payment_id = payment.id
     try:
         found = _call(gateway().search_by_order_id, payment.order_id)
     except (GatewayError, UnknownOutcome):
-        return get_payment(payment_id)
+        return get_payment(payment_id), False
     payment = get_payment(payment_id)
     if payment.status not in (S.UNKNOWN, S.PROCESSING):
-        return payment
+        return payment, True
     sales = [t for t in found if t.type == "sale"]
     if not sales:
-        return payment  # nothing yet: the reconciler decides later
+        return payment, True  # nothing yet: the reconciler decides later
     keep, duplicates = _pick_sale(sales)
-    _apply_transaction(payment, keep, failure_code="declined")
-    db.session.commit()
+    if payment.status == S.PROCESSING:
+        _set_status(payment, S.UNKNOWN)
     for duplicate in duplicates:
-        _cancel_duplicate(payment, duplicate)
-    return payment
+        db.session.add(
+            Refund(
+                payment_id=payment.id,
+                kind=RefundKind.VOID,
+                amount_cents=duplicate.amount_cents,
+                currency=duplicate.currency,
+                status=RefundStatus.PENDING,
+                duplicate=True,
+                source_transaction_id=duplicate.id,
+                reason="duplicate sale for the same order id",
+            )
+        )
+    _record_sale(payment, keep)
+    if duplicates:
+        give_back_duplicates(payment.id)
+    return get_payment(payment_id), True
 
 
 def _pick_sale(sales: list[GatewayTransaction]):
@@ -281,15 +346,55 @@ def _pick_sale(sales: list[GatewayTransaction]):
     return paid[0], paid[1:]
 
 
-def _cancel_duplicate(payment: Payment, txn: GatewayTransaction) -> None:
-    log.error("payment %s: duplicate sale %s found; giving it back", payment.order_id, txn.id)
-    result = _call(gateway().void, txn.id)
-    if not result.ok:
-        result = _call(gateway().refund, txn.id, None, txn.currency)
-    if not result.ok:
-        log.error(
-            "payment %s: could not give back duplicate %s: %s", payment.order_id, txn.id, result.message
-        )
+def give_back_duplicates(payment_id: int | None = None) -> int:
+    """Void (or, once settled, refund) every duplicate sale still to give back; returns how many succeeded."""
+    query = select(Refund).where(Refund.duplicate.is_(True), Refund.status == RefundStatus.PENDING)
+    if payment_id is not None:
+        query = query.where(Refund.payment_id == payment_id)
+    done = 0
+    for record in db.session.scalars(query).all():
+        record_id, sale_id, currency = record.id, record.source_transaction_id, record.currency
+        log.error("payment %s: giving back duplicate sale %s", record.payment_id, sale_id)
+        try:
+            sale = _call(gateway().find, sale_id)
+            if sale is not None and (sale.status == "voided" or sale.refund_ids):
+                given_back_id = sale.id if sale.status == "voided" else sale.refund_ids[0]
+                result = None  # an earlier try worked though its answer was lost
+            else:
+                result = _call(gateway().void, sale_id)
+                if not result.ok:
+                    result = _call(gateway().refund, sale_id, None, currency)
+                given_back_id = result.transaction.id if result.ok else None
+        except (GatewayError, UnknownOutcome) as exc:
+            log.error("duplicate sale %s not given back yet: %s", sale_id, type(exc).__name__)
+            continue  # stays pending: the next reconciler run tries again
+        record = db.session.get(Refund, record_id)
+        if given_back_id:
+            record.status = RefundStatus.SUCCEEDED
+            record.gateway_transaction_id = given_back_id
+            done += 1
+        else:
+            record.failure_message = (result.message or "refused")[:255]
+        db.session.commit()
+    return done
+
+
+def refresh_payment(payment_id: int) -> Payment:
+    """Ask the gateway now how the sale stands (settled, failed, voided) and record it."""
+    payment = get_payment(payment_id)
+    if payment is None or not payment.gateway_transaction_id:
+        return payment
+    try:
+        txn = _call(gateway().find, payment.gateway_transaction_id)
+    except (GatewayError, UnknownOutcome) as exc:
+        raise PaymentError("gateway_unavailable", get_payment(payment_id)) from exc
+    payment = get_payment(payment_id)
+    payment.checked_at = utcnow()
+    final = txn is not None and FROM_BRAINTREE.get(txn.status) in (S.SETTLED, S.FAILED, S.VOIDED)
+    if final and payment.status == S.SUBMITTED:
+        _apply_transaction(payment, txn)
+    db.session.commit()
+    return payment
 
 
 # -- refunds and voids ---------------------------------------------------------
@@ -299,11 +404,15 @@ def refund(payment_id: int, amount_cents: int | None = None, reason: str = "") -
     """Give money back: a void while the sale is unsettled (whole amount only), a refund after.
 
     The amount is reserved on the payment with one conditional UPDATE before the
-    gateway call, so two concurrent refunds can never give back more than was paid.
+    gateway call, so two concurrent refunds can never give back more than was
+    paid. A lost answer keeps the reservation (status ``unknown``) until the
+    reconciler finds out what the gateway did.
     """
     payment = get_payment(payment_id)
     if payment is None or not payment.is_paid:
         raise PaymentError("not_refundable", payment)
+    if payment.charged_back:
+        raise PaymentError("charged_back", payment)
     amount = payment.refundable_cents if amount_cents is None else amount_cents
     if amount <= 0 or amount > payment.refundable_cents:
         raise PaymentError("refund_amount_invalid", payment)
@@ -312,27 +421,16 @@ def refund(payment_id: int, amount_cents: int | None = None, reason: str = "") -
             raise PaymentError("partial_refund_needs_settlement", payment)
         return void(payment_id, reason)
     record = _reserve_refund(payment, amount, RefundKind.REFUND, reason)
+    sale_id = payment.gateway_transaction_id
+    whole = None if amount == payment.amount_cents else amount
     try:
-        result = _call(
-            gateway().refund,
-            payment.gateway_transaction_id,
-            None if amount == payment.amount_cents else amount,
-            payment.currency,
-        )
-    except (GatewayError, UnknownOutcome) as exc:
-        _release_refund(record, f"gateway: {exc}")
+        result = _call(gateway().refund, sale_id, whole, payment.currency)
+    except GatewayError as exc:
+        _release_refund(record.id, f"gateway: {exc.code}")
         raise PaymentError("gateway_unavailable", payment) from exc
-    if not result.ok:
-        _release_refund(record, result.message)
-        raise PaymentError("refund_refused", payment)
-    record = db.session.get(Refund, record.id)
-    record.status = RefundStatus.SUCCEEDED
-    record.gateway_transaction_id = result.transaction.id
-    payment = get_payment(payment_id)
-    full = payment.refunded_cents >= payment.amount_cents
-    _set_status(payment, S.REFUNDED if full else S.PARTIALLY_REFUNDED)
-    db.session.commit()
-    return record
+    except UnknownOutcome as exc:
+        return _refund_unknown(record.id, exc)
+    return _finish_refund(record.id, result)
 
 
 def void(payment_id: int, reason: str = "") -> Refund:
@@ -342,21 +440,98 @@ def void(payment_id: int, reason: str = "") -> Refund:
     record = _reserve_refund(payment, payment.amount_cents - payment.refunded_cents, RefundKind.VOID, reason)
     try:
         result = _call(gateway().void, payment.gateway_transaction_id)
-    except (GatewayError, UnknownOutcome) as exc:
-        _release_refund(record, f"gateway: {exc}")
+    except GatewayError as exc:
+        _release_refund(record.id, f"gateway: {exc.code}")
         raise PaymentError("gateway_unavailable", payment) from exc
+    except UnknownOutcome as exc:
+        return _refund_unknown(record.id, exc)
+    return _finish_refund(record.id, result)
+
+
+def _finish_refund(record_id: int, result) -> Refund:
     if not result.ok:
-        _release_refund(record, result.message)
-        raise PaymentError("void_refused", payment)
-    record = db.session.get(Refund, record.id)
+        record = _release_refund(record_id, result.message or "refused")
+        raise PaymentError("void_refused" if record.kind == RefundKind.VOID else "refund_refused")
+    record = db.session.get(Refund, record_id)
     record.status = RefundStatus.SUCCEEDED
     record.gateway_transaction_id = result.transaction.id
-    _set_status(get_payment(payment_id), S.VOIDED)
+    _settle_refund_status(record.payment)
+    db.session.commit()
+    return record
+
+
+def _settle_refund_status(payment: Payment) -> None:
+    own = [r for r in payment.refunds if not r.duplicate and r.status == RefundStatus.SUCCEEDED]
+    if any(r.kind == RefundKind.VOID for r in own):
+        _set_status(payment, S.VOIDED)
+    elif payment.refunded_cents >= payment.amount_cents:
+        _set_status(payment, S.REFUNDED)
+    elif payment.refunded_cents:
+        _set_status(payment, S.PARTIALLY_REFUNDED)
+
+
+def _refund_unknown(record_id: int, exc: Exception) -> Refund:
+    record = db.session.get(Refund, record_id)
+    record.status = RefundStatus.UNKNOWN
+    record.failure_message = f"answer lost: {type(exc).__name__}"
+    db.session.commit()
+    record = resolve_refund(record_id)
+    if record.status == RefundStatus.UNKNOWN:
+        raise PaymentError("refund_outcome_unknown", record.payment)
+    if record.status == RefundStatus.FAILED:
+        raise PaymentError("refund_refused", record.payment)
+    return record
+
+
+def resolve_refund(record_id: int, give_up: bool = False) -> Refund:
+    """Find out what became of a refund or void whose answer was lost (from the sale's state)."""
+    record = db.session.get(Refund, record_id)
+    if record.status != RefundStatus.UNKNOWN:
+        return record
+    payment = record.payment
+    sale_id = payment.gateway_transaction_id
+    known = {r.gateway_transaction_id for r in payment.refunds if r.gateway_transaction_id}
+    try:
+        sale = _call(gateway().find, sale_id)
+        credits = [_call(gateway().find, credit_id) for credit_id in (sale.refund_ids if sale else ())]
+    except (GatewayError, UnknownOutcome):
+        return db.session.get(Refund, record_id)
+    record = db.session.get(Refund, record_id)
+    if record.kind == RefundKind.VOID:
+        if sale is not None and sale.status == "voided":
+            record.status = RefundStatus.SUCCEEDED
+            record.gateway_transaction_id = sale.id
+            _settle_refund_status(record.payment)
+            db.session.commit()
+            return record
+    else:
+        unrecorded = [c for c in credits if c is not None and c.id not in known]
+        match = next((c for c in unrecorded if c.amount_cents == record.amount_cents), None)
+        if match is not None:
+            record.status = RefundStatus.SUCCEEDED
+            record.gateway_transaction_id = match.id
+            _settle_refund_status(record.payment)
+            db.session.commit()
+            return record
+    if give_up:
+        return _release_refund(record_id, "the gateway has no record of it")
     db.session.commit()
     return record
 
 
 def _reserve_refund(payment: Payment, amount: int, kind: RefundKind, reason: str) -> Refund:
+    unsettled = db.session.scalar(
+        select(func.count())
+        .select_from(Refund)
+        .where(
+            Refund.payment_id == payment.id,
+            Refund.duplicate.is_(False),
+            Refund.status.in_([RefundStatus.PENDING, RefundStatus.UNKNOWN]),
+        )
+    )
+    if unsettled:
+        db.session.rollback()
+        raise PaymentError("refund_in_progress", payment)
     reserved = db.session.execute(
         update(Payment)
         .where(
@@ -376,15 +551,16 @@ def _reserve_refund(payment: Payment, amount: int, kind: RefundKind, reason: str
         currency=payment.currency,
         status=RefundStatus.PENDING,
         reason=reason,
+        source_transaction_id=payment.gateway_transaction_id,
     )
     db.session.add(record)
     db.session.commit()
     return record
 
 
-def _release_refund(record: Refund, message: str) -> None:
+def _release_refund(record_id: int, message: str) -> Refund:
     db.session.rollback()
-    record = db.session.get(Refund, record.id)
+    record = db.session.get(Refund, record_id)
     record.status = RefundStatus.FAILED
     record.failure_message = message[:255]
     db.session.execute(
@@ -394,47 +570,83 @@ def _release_refund(record: Refund, message: str) -> None:
     )
     db.session.commit()
     log.warning("refund %s on payment %s failed: %s", record.id, record.payment_id, message)
+    return record
 
 
 # -- reconciliation ------------------------------------------------------------
 
 
-def reconcile(now=None, unknown_after=timedelta(seconds=30), give_up_after=timedelta(minutes=30)) -> dict:
-    """Settle every attempt whose outcome is unknown, and sync settlement of submitted sales.
+def reconcile(
+    now=None,
+    unknown_after=timedelta(seconds=30),
+    give_up_after=timedelta(minutes=30),
+    settlement_after=timedelta(hours=1),
+    settlement_every=timedelta(hours=6),
+) -> dict:
+    """Settle unknown attempts and refunds, give back duplicates, and poll settlements (backing off).
 
+    Each payment is handled on its own: one that fails is logged and retried next run.
     Safe to run from several places at once: each change is a conditional transition.
     """
     now = now or utcnow()
-    counts = {"resolved": 0, "failed": 0, "still_unknown": 0, "settled": 0}
+    counts = dict.fromkeys(
+        ("resolved", "failed", "still_unknown", "refunds_resolved", "duplicates", "settled"), 0
+    )
     stale = db.session.scalars(
-        select(Payment).where(
+        select(Payment.id).where(
             Payment.status.in_([S.UNKNOWN, S.PROCESSING]),
             Payment.sent_at <= now - unknown_after,
         )
     ).all()
-    for payment in stale:
-        payment = _resolve_unknown(payment)
-        if payment.status in (S.UNKNOWN, S.PROCESSING):
-            if payment.sent_at <= now - give_up_after:
-                _set_status(payment, S.UNKNOWN)
-                _set_status(payment, S.FAILED, failure_code="no_charge_found")
-                db.session.commit()
-                counts["failed"] += 1
-            else:
-                counts["still_unknown"] += 1
-        else:
+    for payment_id in stale:
+        try:
+            payment, asked = _resolve_unknown(get_payment(payment_id))
+        except Exception:  # one bad payment must not stop the others
+            db.session.rollback()
+            log.exception("reconciler: payment %s", payment_id)
+            continue
+        if payment.status not in (S.UNKNOWN, S.PROCESSING):
             counts["resolved"] += 1
-    submitted = db.session.scalars(select(Payment).where(Payment.status == S.SUBMITTED)).all()
-    for payment in submitted:
+        elif asked and payment.sent_at <= now - give_up_after:
+            # The gateway answered, repeatedly and for long enough, that no such sale exists.
+            _set_status(payment, S.UNKNOWN)
+            _set_status(payment, S.FAILED, failure_code="no_charge_found")
+            db.session.commit()
+            counts["failed"] += 1
+        else:
+            counts["still_unknown"] += 1
+    unknown_refunds = db.session.scalars(
+        select(Refund.id).where(
+            Refund.status == RefundStatus.UNKNOWN, Refund.updated_at <= now - unknown_after
+        )
+    ).all()
+    for record_id in unknown_refunds:
+        give_up = db.session.get(Refund, record_id).updated_at <= now - give_up_after
+        record = resolve_refund(record_id, give_up=give_up)
+        counts["refunds_resolved"] += record.status != RefundStatus.UNKNOWN
+    counts["duplicates"] = give_back_duplicates()
+    submitted = db.session.scalars(
+        select(Payment.id)
+        .where(
+            Payment.status == S.SUBMITTED,
+            Payment.paid_at <= now - settlement_after,
+            or_(Payment.checked_at.is_(None), Payment.checked_at <= now - settlement_every),
+        )
+        .order_by(Payment.checked_at.nulls_first())
+        .limit(100)
+    ).all()
+    for payment_id in submitted:
+        payment = get_payment(payment_id)
         try:
             txn = _call(gateway().find, payment.gateway_transaction_id)
         except (GatewayError, UnknownOutcome):
             continue
+        payment = get_payment(payment_id)
+        payment.checked_at = now
         if txn is not None and FROM_BRAINTREE.get(txn.status) in (S.SETTLED, S.FAILED, S.VOIDED):
-            payment = get_payment(payment.id)
             _apply_transaction(payment, txn)
-            db.session.commit()
             counts["settled"] += payment.status == S.SETTLED
+        db.session.commit()
     return counts
 
 
@@ -458,7 +670,8 @@ def handle_webhook(signature: str, payload: str) -> str:
     Raises ``WebhookSignatureError`` (from the gateway) for a bad signature.
     """
     notification = gateway().parse_webhook(signature, payload)
-    digest = hashlib.sha256(payload.encode()).hexdigest()
+    # Of the decoded notification: "payload" and "payload\n" verify alike, and must dedupe alike.
+    digest = hashlib.sha256(base64.b64decode(payload)).hexdigest()
     db.session.add(
         WebhookEvent(
             digest=digest,

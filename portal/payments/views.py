@@ -123,12 +123,16 @@ def retry(payment_id: int):
 @bp.route("/admin/payments/<id:payment_id>/refund", methods=["POST"])
 @admin_required
 def refund(payment_id: int):
+    """A partial refund of a typed amount, or "Refund in full" (an explicit button, never an empty box)."""
     payment = services.get_payment(payment_id) or abort(404)
     form = RefundForm()
     form.amount.currency = payment.currency
-    if form.validate():
+    in_full = request.form.get("scope") == "full"
+    if not in_full and form.validate() and not form.amount.data:
+        form.amount.errors.append(_("Enter an amount above zero, or choose Refund in full."))
+    if in_full or (form.validate() and form.amount.data):
         try:
-            services.refund(payment.id, form.amount.data or None, form.reason.data or "")
+            services.refund(payment.id, None if in_full else form.amount.data, form.reason.data or "")
             flash(_("Refund done."), "success")
         except services.PaymentError as exc:
             flash(failure_message(exc.code), "error")

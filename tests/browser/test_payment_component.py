@@ -59,3 +59,29 @@ def test_payment_component_works_without_javascript(app, live_server, new_contex
     expect(page.locator("#payment-status")).to_have_attribute("data-status", "submitted_for_settlement")
     expect(page.locator("#payment-amount")).to_have_attribute("data-amount", "12.34")
     expect(page.get_by_text(re.compile(r"debit card ···· \d{4}"))).to_be_visible()
+
+
+def test_refund_in_part_then_in_full_in_the_browser(app, live_server, page):
+    from portal.extensions import db
+    from portal.payments import services
+    from portal.payments.models import Payment
+
+    with app.app_context():
+        enable_ecommerce()
+        make_user(ADMIN, role=Role.ADMIN, department=None)
+    log_in(page, live_server, ADMIN)
+    start_test_charge(page, live_server, "30.00")
+    page.get_by_label("Test payment method").select_option("fake-valid-mastercard-nonce")
+    page.get_by_role("button", name="Pay", exact=True).click()
+    expect(page.locator("#payment-status")).to_have_attribute("data-status", "submitted_for_settlement")
+    payment_id = int(page.url.rstrip("/").split("/")[-1])
+    with app.app_context():  # the bank settles the sale overnight
+        services.gateway().settle(db.session.get(Payment, payment_id).gateway_transaction_id)
+        services.refresh_payment(payment_id)
+    page.reload()
+    expect(page.locator("#payment-status")).to_have_attribute("data-status", "settled")
+    page.get_by_label("Amount to refund").fill("12.50")
+    page.get_by_role("button", name="Refund", exact=True).click()
+    expect(page.locator("#payment-status")).to_have_attribute("data-status", "partially_refunded")
+    page.get_by_role("button", name=re.compile(r"Refund in full \(\$17\.50\)")).click()
+    expect(page.locator("#payment-status")).to_have_attribute("data-status", "refunded")

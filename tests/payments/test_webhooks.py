@@ -14,7 +14,7 @@ def settled_payment(app):
         payment = services.open_attempt(Purpose.TEST, "webhook:1", 4900, "USD")
         payment = services.pay(payment.id, "fake-valid-visa-nonce", ALL)
         services.gateway().settle(payment.gateway_transaction_id)
-        services.reconcile()
+        services.refresh_payment(payment.id)
         return payment.id, payment.gateway_transaction_id
 
 

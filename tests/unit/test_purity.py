@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PURE_MODULES = ["portal.money", "portal.billing.pricing", "portal.trainings.status", "portal.payments.status"]
+PURE_MODULES = [
+    "portal.money",
+    "portal.billing.pricing",
+    "portal.trainings.status",
+    "portal.payments.status",
+    "portal.coupons.rules",
+]
 FORBIDDEN = {"flask", "sqlalchemy", "flask_sqlalchemy", "flask_babel", "werkzeug", "wtforms"}
 
 PROBE = """

@@ -193,3 +193,16 @@ def test_rates_above_the_maximum_are_refused(admin_client):
     response = post_settings(admin_client, toll_rate="1000.01")
     assert response.status_code == 422
     assert "Enter at most 1000." in response.text
+
+
+def test_settings_changes_are_audited_with_old_and_new_values(app, admin_client):
+    from portal.admin.models import AuditEntry
+
+    post_settings(admin_client)
+    with app.app_context():
+        query = db.select(AuditEntry).where(AuditEntry.action == "settings.updated")
+        (entry,) = db.session.scalars(query).all()
+        assert entry.actor_email == "admin@example.com"
+        assert entry.ip == "127.0.0.1"
+        assert entry.details["changes"]["person_minute_rate"] == ["0", "0.0125"]
+        assert entry.details["changes"]["currency"] == ["USD", "EUR"]
