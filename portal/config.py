@@ -15,12 +15,16 @@ DEFAULTS = {
     # Set when the site is served over HTTPS: Secure cookies, __Host- prefix, HSTS.
     "HTTPS": False,
     "DEMO_PASSWORD": "portal-demo",
+    # Where the site is reached, for links in mail sent outside a request (jobs, CLI).
+    "BASE_URL": "http://127.0.0.1:5000",
     "DEFAULT_LOCALE": "en",
     "DEFAULT_TIMEZONE": "UTC",
     "LANGUAGES": ["en", "fr"],
     # Flask-Limiter storage; memory:// is per process, use redis:// for several workers.
     "RATELIMIT_STORAGE_URI": "memory://",
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    # Coupon codes tried per client address: guessing codes is slow.
+    "COUPON_RATE_LIMIT": "10 per minute",
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

@@ -27,6 +27,9 @@ DEMO_SETTINGS = {
     "toll_free_rate": Decimal("0.12"),
     "callback_rate": Decimal("0.15"),
     "tax_percent": Decimal("8.25"),
+    "hold_minutes": 15,
+    "offer_minutes": 60,
+    "refund_until_hours": 24,
 }
 
 

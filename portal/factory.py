@@ -50,6 +50,11 @@ def build_app(config: dict | None = None) -> Flask:
     from portal.payments.gateway import build_gateway
 
     app.extensions["payments"] = build_gateway(app.config)
+    from portal.payments.models import Purpose
+    from portal.payments.services import register_outcome_handler
+    from portal.registration.services import on_guest_payment
+
+    register_outcome_handler(Purpose.GUEST_FEE, on_guest_payment)
     app.url_map.converters["id"] = DatabaseIdConverter
     _register_blueprints(app)
     _register_hooks(app)
@@ -135,11 +140,21 @@ def _init_i18n(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from portal.accounts.views import bp as accounts_bp
     from portal.admin.views import bp as admin_bp
+    from portal.coupons.views import bp as coupons_bp
     from portal.payments.views import bp as payments_bp
     from portal.registration.views import bp as registration_bp
+    from portal.trainings.registrants import bp as registrants_bp
     from portal.trainings.views import bp as trainings_bp
 
-    for blueprint in (accounts_bp, admin_bp, trainings_bp, registration_bp, payments_bp):
+    for blueprint in (
+        accounts_bp,
+        admin_bp,
+        trainings_bp,
+        registrants_bp,
+        registration_bp,
+        payments_bp,
+        coupons_bp,
+    ):
         app.register_blueprint(blueprint)
 
 
@@ -164,6 +179,9 @@ def _error_page(status: int, title, message):
         if status == 400 and is_htmx():
             # An expired CSRF token under htmx: reload the page to get a fresh one.
             return "", 400, {"HX-Refresh": "true"}
+        if status == 429 and is_htmx():
+            # Swapped into the panel that asked (htmx-config lets 429 swap): say plainly to wait.
+            return render_template("errors/_too_many.html", message=message), status
         return render_template("errors/error.html", title=title, message=message), status
 
     return handler

@@ -80,7 +80,10 @@ def format_in_zone(value: datetime, zone: str | None = None, style: str = "full"
     local = value.astimezone(tz)
     day = dates.format_date(local, "full" if style == "full" else "medium", locale=locale)
     time = dates.format_time(local, "short", tzinfo=tz, locale=locale)
-    zone_name = dates.get_timezone_location(tz, locale=locale) if style == "full" else local.tzname()
+    if tz.key == "UTC":
+        zone_name = "UTC"
+    else:
+        zone_name = dates.get_timezone_location(tz, locale=locale) if style == "full" else local.tzname()
     return f"{day}, {time} ({zone_name})"
 
 
@@ -130,6 +133,20 @@ def payment_status_label(status: str) -> str:
     return str(PAYMENT_STATUS_LABELS.get(status, status))
 
 
+REGISTRATION_STATUS_LABELS = {
+    "pending_payment": _l("Awaiting payment"),
+    "confirmed": _l("Confirmed"),
+    "waitlisted": _l("On the waiting list"),
+    "expired": _l("Seat hold expired"),
+    "cancelled": _l("Cancelled"),
+    "refunded": _l("Cancelled and refunded"),
+}
+
+
+def registration_status_label(status: str) -> str:
+    return str(REGISTRATION_STATUS_LABELS.get(status, status))
+
+
 METHOD_LABELS = {
     "credit_card": _l("credit card"),
     "debit_card": _l("debit card"),
@@ -158,6 +175,7 @@ def init_app(app: Flask) -> None:
         audio_label=audio_label,
         method_label=method_label,
         payment_status_label=payment_status_label,
+        registration_status_label=registration_status_label,
         viewer_timezone=select_timezone,
         get_locale=get_locale,
     )

@@ -1,4 +1,4 @@
-"""Periodic jobs inside the app process (payments reconciler, mail outbox).
+"""Periodic jobs inside the app process (payments reconciler, seat-hold expiry, mail outbox).
 
 Started by ``create_app`` only when ``PORTAL_RUN_JOBS`` is true (``make run``
 sets it); tests call the jobs directly. Running them once across several
@@ -22,10 +22,11 @@ def start_jobs(app: Flask) -> threading.Event:
         from portal.extensions import db
         from portal.mail.services import deliver_pending
         from portal.payments.services import reconcile
+        from portal.registration.services import expire_holds
 
         while not stop.wait(interval):
             with app.app_context():
-                for job in (reconcile, deliver_pending):
+                for job in (reconcile, expire_holds, deliver_pending):
                     try:
                         outcome = job()
                         if outcome and (not isinstance(outcome, dict) or any(outcome.values())):

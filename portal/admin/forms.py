@@ -2,8 +2,8 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, StringField, SubmitField
-from wtforms.validators import DataRequired, ValidationError
+from wtforms import BooleanField, IntegerField, StringField, SubmitField
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
 
 from portal.fields import RateField
 from portal.money import is_known_currency
@@ -26,6 +26,18 @@ class SettingsForm(FlaskForm):
     toll_free_rate = RateField(_l("Toll-free call-in rate"), maximum=MAX_RATE)
     callback_rate = RateField(_l("Call-back rate"), maximum=MAX_RATE)
     tax_percent = RateField(_l("Tax rate (%)"), optional=True, max_digits=4, maximum=Decimal(100))
+    hold_minutes = IntegerField(
+        _l("Seat hold (minutes)"),
+        validators=[InputRequired(), NumberRange(1, 240, _l("Between 1 and 240 minutes."))],
+    )
+    offer_minutes = IntegerField(
+        _l("Waiting-list offer (minutes)"),
+        validators=[InputRequired(), NumberRange(5, 7 * 24 * 60, _l("Between 5 minutes and 7 days."))],
+    )
+    refund_until_hours = IntegerField(
+        _l("Refund cancellations until (hours before the start)"),
+        validators=[Optional(), NumberRange(0, 24 * 365, _l("Between 0 and 8760 hours."))],
+    )
     submit = SubmitField(_l("Save"))
 
     def validate_currency(self, field):

@@ -31,6 +31,11 @@ class SiteSettings(db.Model):
     toll_free_rate = mapped_column(DecimalText, default=Decimal("0"), nullable=False)
     callback_rate = mapped_column(DecimalText, default=Decimal("0"), nullable=False)
     tax_percent = mapped_column(DecimalText, nullable=True)
+    # Guests: how long a seat is held while paying, how long a waiting-list offer lasts,
+    # and until how many hours before the start a cancelled paid seat is refunded (None: never).
+    hold_minutes: Mapped[int] = mapped_column(default=15)
+    offer_minutes: Mapped[int] = mapped_column(default=60)
+    refund_until_hours: Mapped[int | None] = mapped_column(default=24)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 
     # A feature is on only while e-commerce as a whole is on.

@@ -20,6 +20,9 @@ SETTING_FIELDS = (
     "toll_free_rate",
     "callback_rate",
     "tax_percent",
+    "hold_minutes",
+    "offer_minutes",
+    "refund_until_hours",
 )
 
 
@@ -40,6 +43,9 @@ def _defaults() -> SiteSettings:
         toll_free_rate=zero,
         callback_rate=zero,
         tax_percent=None,
+        hold_minutes=15,
+        offer_minutes=60,
+        refund_until_hours=24,
     )
 
 

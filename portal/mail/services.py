@@ -104,11 +104,10 @@ def deliver_pending(limit: int = 100) -> int:
         if not claimed:
             continue
         message = db.session.get(OutboxMessage, message_id)
-        email = build_email(message)
         db.session.rollback()  # no transaction open while talking to the mail server
         try:
-            _send(email, message_id)
-        except (OSError, smtplib.SMTPException) as exc:
+            _send(build_email(message), message_id)
+        except (OSError, smtplib.SMTPException, ValueError) as exc:  # ValueError: a malformed header
             log.warning("mail %s to %s failed: %s", message_id, message.to_email, exc)
             gave_up = message.attempts >= MAX_ATTEMPTS
             db.session.execute(

@@ -44,6 +44,15 @@ class PaymentError(Exception):
         self.payment = payment
 
 
+# Purpose -> callable(payment), told when a payment becomes paid (also later, by the
+# reconciler), so the purchase's own domain can confirm it or give the money back.
+OUTCOME_HANDLERS: dict[str, object] = {}
+
+
+def register_outcome_handler(purpose: str, handler) -> None:
+    OUTCOME_HANDLERS[str(purpose)] = handler
+
+
 def gateway() -> PaymentGateway:
     return current_app.extensions["payments"]
 
@@ -218,25 +227,19 @@ def _record_sale(payment: Payment, txn: GatewayTransaction | None) -> None:
     """
     _apply_transaction(payment, txn)
     db.session.commit()
-    if (
-        txn is not None
-        and payment.is_paid
-        and (txn.amount_cents, txn.currency)
-        != (
-            payment.amount_cents,
-            payment.currency,
-        )
-    ):
+    expected = (payment.amount_cents, payment.currency)
+    if txn is not None and payment.is_paid and (txn.amount_cents, txn.currency) != expected:
         log.error(
             "payment %s: sale %s is %s %s, expected %s %s",
             payment.order_id,
             txn.id,
             txn.amount_cents,
             txn.currency,
-            payment.amount_cents,
-            payment.currency,
+            *expected,
         )
         _give_back_unwanted(payment, "amount_mismatch")
+    elif payment.is_paid and payment.purpose in OUTCOME_HANDLERS:
+        OUTCOME_HANDLERS[payment.purpose](payment)
 
 
 def _give_back_unwanted(payment: Payment, code: str) -> None:

@@ -3,9 +3,17 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import IntegerField, SelectField, StringField, TextAreaField, URLField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from portal.billing.pricing import AudioType, Usage
 from portal.fields import LocalDateTimeField, MoneyField
@@ -29,6 +37,12 @@ LIVE_FIELDS = (
     "teleconference_participants",
     "session_fee",
 )
+ASK_CHOICES = [
+    SelectChoice("off", _l("Don't ask")),
+    SelectChoice("optional", _l("Optional")),
+    SelectChoice("required", _l("Required")),
+]
+
 # Fields the estimate needs; the estimate is shown only when all of them are valid.
 COST_FIELDS = ("duration_minutes", "expected_attendees", "audio", "teleconference_participants")
 
@@ -77,6 +91,16 @@ class SessionForm(FlaskForm):
         ],
     )
     session_fee = MoneyField(_l("Session fee"))
+    ask_company = SelectField(_l("Ask guests for their company"), choices=ASK_CHOICES, default="off")
+    ask_phone = SelectField(_l("Ask guests for their phone"), choices=ASK_CHOICES, default="off")
+    meeting_url = URLField(
+        _l("Meeting link"),
+        validators=[
+            Optional(),
+            Length(max=500),
+            URL(require_tld=False, message=_l("Enter a web address starting with https://.")),
+        ],
+    )
 
     def __init__(self, *args, currency: str, fee_enabled: bool, start_required: bool = True, **kw):
         super().__init__(*args, **kw)
@@ -109,6 +133,10 @@ class SessionForm(FlaskForm):
             )
         if self.start_required and start_at < datetime.now(UTC):
             raise ValidationError(_l("The start cannot be in the past."))
+
+    def validate_meeting_url(self, field):
+        if field.data and not field.data.lower().startswith(("https://", "http://")):
+            raise ValidationError(_l("Enter a web address starting with https://."))
 
     def validate_expected_attendees(self, field):
         if field.data is not None and self.capacity.data is not None and field.data > self.capacity.data:

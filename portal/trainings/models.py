@@ -26,6 +26,7 @@ class TrainingSession(db.Model):
             name="teleconference",
         ),
         CheckConstraint("fee_cents >= 0", name="fee"),
+        CheckConstraint("seats_taken >= 0 AND seats_taken <= capacity", name="seats_taken"),
         CheckConstraint("length(currency) = 3", name="currency_code"),
         CheckConstraint("status IN ('draft', 'scheduled', 'started', 'cancelled')", name="status"),
         CheckConstraint("audio IN ('none', 'internet', 'toll', 'toll_free', 'callback')", name="audio"),
@@ -46,6 +47,13 @@ class TrainingSession(db.Model):
     audio: Mapped[str] = mapped_column(String(20))
     teleconference_participants: Mapped[int] = mapped_column(default=0)
     fee_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Seats held or confirmed: taken with one conditional UPDATE (seats_taken < capacity).
+    seats_taken: Mapped[int] = mapped_column(default=0)
+    # Extra questions on the registration form: "off", "optional" or "required".
+    ask_company: Mapped[str] = mapped_column(String(10), default="off")
+    ask_phone: Mapped[str] = mapped_column(String(10), default="off")
+    # Shown only to confirmed guests.
+    meeting_url: Mapped[str] = mapped_column(String(500), default="")
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(20), default=SessionStatus.DRAFT)
     # The estimate as last computed: inputs, rates in force and totals.

@@ -34,6 +34,9 @@ class SessionDetails:
     audio: AudioType
     teleconference_participants: int
     fee_cents: int
+    ask_company: str = "off"
+    ask_phone: str = "off"
+    meeting_url: str = ""
 
     @property
     def usage(self) -> Usage:
@@ -55,6 +58,9 @@ def _apply(training: TrainingSession, details: SessionDetails, settings: SiteSet
     training.expected_attendees = details.expected_attendees
     training.audio = details.audio.value
     training.teleconference_participants = details.teleconference_participants
+    training.ask_company = details.ask_company
+    training.ask_phone = details.ask_phone
+    training.meeting_url = details.meeting_url
     if settings.fee_based:
         # In the session's own currency, fixed when it was created.
         training.fee_cents = details.fee_cents
@@ -67,7 +73,9 @@ def _apply(training: TrainingSession, details: SessionDetails, settings: SiteSet
 def schedule_session(
     organizer: User, details: SessionDetails, settings: SiteSettings, start_now: bool = False
 ) -> TrainingSession:
-    training = TrainingSession(organizer_id=organizer.id, currency=settings.currency, fee_cents=0)
+    training = TrainingSession(
+        organizer_id=organizer.id, currency=settings.currency, fee_cents=0, seats_taken=0
+    )
     _apply(training, details, settings)
     if start_now:
         training.set_times(utcnow())
@@ -83,6 +91,8 @@ def schedule_session(
 def update_session(training: TrainingSession, details: SessionDetails, settings: SiteSettings) -> None:
     if not training.is_editable:
         raise TrainingError("not_editable")
+    if details.capacity < training.seats_taken:
+        raise TrainingError("capacity_below_seats_taken")
     _apply(training, details, settings)
     training.set_times(details.start_at if details.start_at else training.start_at)
     db.session.commit()
@@ -122,5 +132,6 @@ def public_session(token: str) -> TrainingSession | None:
 
 
 def seats_left(training: TrainingSession) -> int:
-    # Registrations and seat holds arrive with guest registration; until then every seat is free.
-    return training.capacity
+    from portal.registration.services import seats_left as registration_seats_left
+
+    return registration_seats_left(training)

@@ -7,6 +7,9 @@ from flask_login import current_user, login_required
 
 from portal.admin.services import get_settings
 from portal.billing.pricing import AudioType, estimate
+from portal.extensions import db
+from portal.mail.services import deliver_pending
+from portal.registration.services import cancel_session_registrations
 from portal.trainings import services
 from portal.trainings.forms import SessionForm
 from portal.web import is_htmx, render_page_or_fragment
@@ -68,6 +71,9 @@ def _details(form: SessionForm) -> services.SessionDetails:
         audio=audio,
         teleconference_participants=form.teleconference_participants.data if audio.uses_teleconference else 0,
         fee_cents=form.session_fee.data if "session_fee" in form else 0,
+        ask_company=form.ask_company.data,
+        ask_phone=form.ask_phone.data,
+        meeting_url=(form.meeting_url.data or "").strip(),
     )
 
 
@@ -107,7 +113,19 @@ def _edit_or_create(training=None):
             )
             flash(_("Session started.") if intent == "start" else _("Session scheduled."), "success")
         else:
-            services.update_session(training, details, get_settings())
+            try:
+                services.update_session(training, details, get_settings())
+            except services.TrainingError as exc:
+                db.session.rollback()
+                form.capacity.errors.append(
+                    _(
+                        "%(count)s seats are already taken: the capacity cannot be lower.",
+                        count=training.seats_taken,
+                    )
+                    if exc.code == "capacity_below_seats_taken"
+                    else _("This session can no longer be changed.")
+                )
+                return _render_form(form, training, 422)
             flash(_("Session updated."), "success")
         return redirect(url_for("trainings.detail", session_id=training.id), code=303)
     return _render_form(form, training, 422 if saving else 200)
@@ -155,10 +173,22 @@ def detail(session_id: int):
 @bp.route("/<id:session_id>/cancel", methods=["POST"])
 @login_required
 def cancel(session_id: int):
+    """Cancel the session, then every registration with a full refund and an email to each guest."""
     training = _managed_or_404(session_id)
-    if training.is_editable:
-        services.cancel_session(training)
-        flash(_("Session cancelled."), "success")
-    else:
+    if not training.is_editable:
         flash(_("This session can no longer be cancelled."), "error")
+        return redirect(url_for("trainings.detail", session_id=training.id), code=303)
+    services.cancel_session(training)
+    failures = cancel_session_registrations(training)
+    deliver_pending()
+    if failures:
+        flash(
+            _(
+                "Session cancelled. %(count)s refunds failed: retry them from the registrants page.",
+                count=len(failures),
+            ),
+            "error",
+        )
+    else:
+        flash(_("Session cancelled. Every guest was refunded and emailed."), "success")
     return redirect(url_for("trainings.detail", session_id=training.id), code=303)

@@ -20,6 +20,9 @@ VALID = {
     "toll_free_rate": "0.12",
     "callback_rate": "0.15",
     "tax_percent": "20",
+    "hold_minutes": "15",
+    "offer_minutes": "60",
+    "refund_until_hours": "24",
 }
 
 

@@ -27,6 +27,21 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { localizeTimes(document); });
+  // Seat holds: "held until 10:42" becomes a live "14:59 left" countdown.
+  function startCountdowns(root) {
+    root.querySelectorAll("time[data-countdown]").forEach(function (el) {
+      var until = new Date(el.getAttribute("datetime")).getTime();
+      if (isNaN(until)) return;
+      function tick() {
+        var left = Math.max(0, Math.round((until - Date.now()) / 1000));
+        var minutes = Math.floor(left / 60), seconds = left % 60;
+        el.textContent = minutes + ":" + (seconds < 10 ? "0" : "") + seconds;
+        if (left > 0) setTimeout(tick, 1000);
+      }
+      tick();
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { localizeTimes(document); startCountdowns(document); });
   document.addEventListener("htmx:afterSwap", function (event) { localizeTimes(event.target); });
 })();

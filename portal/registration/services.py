@@ -1,0 +1,640 @@
+"""Guest registration: seats held while paying, confirmation, waiting list, cancellation, refunds.
+
+Seats follow the money-safety rules: ``training_sessions.seats_taken`` (held plus
+confirmed seats) only moves through conditional UPDATEs, so however many guests
+register or pay at once, confirmed and held seats never exceed capacity. No
+transaction stays open while the gateway is called: the payments service
+commits before and after each call.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from flask import render_template
+from flask_babel import gettext as _
+from sqlalchemy import case, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from portal.admin import audit
+from portal.admin.services import get_settings
+from portal.coupons import rules as coupon_rules
+from portal.coupons import services as coupons
+from portal.database import utcnow
+from portal.extensions import db
+from portal.mail import services as mail
+from portal.payments import services as payments
+from portal.payments.models import Payment, Purpose
+from portal.payments.status import OPEN
+from portal.registration.calendar import invitation
+from portal.registration.links import manage_url
+from portal.registration.models import ACTIVE, Registration, RegistrationStatus
+from portal.trainings.models import TrainingSession
+from portal.trainings.status import SessionStatus
+
+log = logging.getLogger(__name__)
+R = RegistrationStatus
+
+
+class RegistrationError(Exception):
+    """A request that cannot go on; ``code`` maps to a message in the views."""
+
+    def __init__(self, code: str, registration: Registration | None = None):
+        super().__init__(code)
+        self.code = code
+        self.registration = registration
+
+
+@dataclass(frozen=True)
+class GuestDetails:
+    name: str
+    email: str
+    company: str = ""
+    phone: str = ""
+    timezone: str = "UTC"
+
+
+# -- seats -------------------------------------------------------------------------
+
+
+def seats_left(training: TrainingSession, now: datetime | None = None) -> int:
+    """capacity - confirmed - unexpired holds (one query; expired holds count as free)."""
+    now = now or utcnow()
+    held = db.session.scalar(
+        select(
+            func.coalesce(
+                func.sum(
+                    case(
+                        (Registration.status == R.CONFIRMED, 1),
+                        (
+                            (Registration.status == R.PENDING_PAYMENT) & (Registration.hold_expires_at > now),
+                            1,
+                        ),
+                        else_=0,
+                    )
+                ),
+                0,
+            )
+        ).where(Registration.training_session_id == training.id)
+    )
+    return max(training.capacity - int(held), 0)
+
+
+def _take_seat(training_id: int) -> bool:
+    return bool(
+        db.session.execute(
+            update(TrainingSession)
+            .where(
+                TrainingSession.id == training_id,
+                TrainingSession.seats_taken < TrainingSession.capacity,
+                TrainingSession.status.in_([SessionStatus.SCHEDULED, SessionStatus.STARTED]),
+            )
+            .values(seats_taken=TrainingSession.seats_taken + 1)
+        ).rowcount
+    )
+
+
+def _give_seat_back(training_id: int) -> None:
+    db.session.execute(
+        update(TrainingSession)
+        .where(TrainingSession.id == training_id, TrainingSession.seats_taken > 0)
+        .values(seats_taken=TrainingSession.seats_taken - 1)
+    )
+
+
+def _expire_holds_of(training_id: int, now: datetime) -> int:
+    """End the session's run-out holds (caller's transaction); their seats and coupon uses go back.
+
+    A hold whose payment is being charged right now (or whose outcome is unknown)
+    is left alone: the guest may have paid.
+    """
+    in_flight = select(Payment.id).where(Payment.status.in_([str(s) for s in OPEN - {"pending"}]))
+    expired = db.session.scalars(
+        select(Registration).where(
+            Registration.training_session_id == training_id,
+            Registration.status == R.PENDING_PAYMENT,
+            Registration.hold_expires_at <= now,
+            (Registration.payment_id.is_(None)) | Registration.payment_id.not_in(in_flight),
+        )
+    ).all()
+    count = 0
+    for registration in expired:
+        ended = db.session.execute(
+            update(Registration)
+            .where(Registration.id == registration.id, Registration.status == R.PENDING_PAYMENT)
+            .values(status=R.EXPIRED, updated_at=now)
+        ).rowcount
+        if ended:
+            _give_seat_back(training_id)
+            coupons.release(registration.reference)
+            count += 1
+    return count
+
+
+# -- registering --------------------------------------------------------------------
+
+
+def _clean(details: GuestDetails, training: TrainingSession) -> GuestDetails:
+    name = " ".join((details.name or "").split())
+    if not name:
+        raise RegistrationError("name_required")
+    if len(name) > 200:
+        raise RegistrationError("name_too_long")
+    try:
+        email = validate_email((details.email or "").strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise RegistrationError("email_invalid") from None
+    company = " ".join((details.company or "").split())[:200]
+    phone = " ".join((details.phone or "").split())
+    if len(phone) > 40 or (phone and not all(c.isdigit() or c in "+-(). " for c in phone)):
+        raise RegistrationError("phone_invalid")
+    if training.ask_company == "required" and not company:
+        raise RegistrationError("company_required")
+    if training.ask_phone == "required" and not phone:
+        raise RegistrationError("phone_required")
+    return GuestDetails(name=name, email=email, company=company, phone=phone, timezone=details.timezone)
+
+
+def active_registration(training_id: int, email: str) -> Registration | None:
+    return db.session.scalar(
+        select(Registration).where(
+            Registration.training_session_id == training_id,
+            Registration.email == email.lower(),
+            Registration.status.in_([str(s) for s in ACTIVE]),
+        )
+    )
+
+
+def is_open_for_registration(training: TrainingSession, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    return training.status in (SessionStatus.SCHEDULED, SessionStatus.STARTED) and training.end_at > now
+
+
+def register(training: TrainingSession, details: GuestDetails, waitlist: bool = False) -> Registration:
+    """Register a guest: a held seat (paid sessions), a confirmed one (free), or a place in line.
+
+    Submitting again returns the guest's existing active registration.
+    """
+    details = _clean(details, training)
+    existing = active_registration(training.id, details.email)
+    if existing is not None:
+        return existing
+    if not is_open_for_registration(training):
+        raise RegistrationError("closed")
+    settings = get_settings()
+    now = utcnow()
+    price = training.fee_cents if settings.fee_based else 0
+    _expire_holds_of(training.id, now)
+    if _take_seat(training.id):
+        status = R.PENDING_PAYMENT if price else R.CONFIRMED
+    elif waitlist:
+        status = R.WAITLISTED
+    else:
+        db.session.commit()  # keep the expired holds' release
+        raise RegistrationError("full")
+    registration = Registration(
+        training_session_id=training.id,
+        email=details.email,
+        name=details.name,
+        company=details.company,
+        phone=details.phone,
+        timezone=details.timezone,
+        status=status,
+        price_cents=price,
+        discount_cents=0,
+        currency=training.currency,
+        hold_expires_at=now + timedelta(minutes=settings.hold_minutes)
+        if status == R.PENDING_PAYMENT
+        else None,
+        confirmed_at=now if status == R.CONFIRMED else None,
+    )
+    db.session.add(registration)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The same guest, submitting twice at once: the seat taken above goes back with the rollback.
+        db.session.rollback()
+        existing = active_registration(training.id, details.email)
+        if existing is None:
+            raise
+        return existing
+    if status == R.CONFIRMED:
+        _send_confirmation(registration)
+    audit.record(f"registration.{status}", registration, email=details.email, session=training.id)
+    db.session.commit()
+    return registration
+
+
+def get_registration(registration_id: int) -> Registration | None:
+    return db.session.get(Registration, registration_id)
+
+
+# -- coupons on the Payment information page ----------------------------------------
+
+
+def _require_hold(registration: Registration) -> None:
+    if registration.status != R.PENDING_PAYMENT:
+        raise RegistrationError("not_awaiting_payment", registration)
+    if registration.payment is not None and registration.payment.status != "pending":
+        raise RegistrationError("payment_in_progress", registration)
+
+
+def apply_coupon(registration: Registration, code: str):
+    """Reserve a coupon use with the seat hold; returns the ``Discount`` or the ``Rejection``."""
+    _require_hold(registration)
+    if registration.hold_expires_at <= utcnow():
+        raise RegistrationError("hold_expired", registration)
+    outcome = coupons.reserve(
+        code,
+        registration.training,
+        registration.email,
+        registration.reference,
+        price_cents=registration.price_cents,
+    )
+    if isinstance(outcome, coupon_rules.Rejection):
+        db.session.commit()
+        return outcome
+    registration.discount_cents = outcome.discount_cents
+    registration.coupon_code = coupon_rules.normalize_code(code)
+    db.session.commit()
+    return coupon_rules.Discount(
+        kind=coupon_rules.DiscountKind(outcome.coupon.kind),
+        price_cents=outcome.price_cents,
+        discount_cents=outcome.discount_cents,
+        due_cents=outcome.price_cents - outcome.discount_cents,
+        currency=outcome.currency,
+    )
+
+
+def remove_coupon(registration: Registration) -> None:
+    _require_hold(registration)
+    coupons.release(registration.reference)
+    registration.discount_cents = 0
+    registration.coupon_code = None
+    db.session.commit()
+
+
+# -- paying and confirming ------------------------------------------------------------
+
+
+def pay(registration_id: int, nonce: str, allowed: payments.AllowedMethods) -> Registration:
+    """Charge what is due (computed here, never taken from the browser) and confirm the seat.
+
+    A zero total (a covering coupon) confirms without payment. Raises
+    ``PaymentError`` when nothing was charged (decline reasons are on the payment).
+    """
+    registration = get_registration(registration_id)
+    if registration is None:
+        raise RegistrationError("not_found")
+    if registration.status == R.CONFIRMED:
+        return registration
+    if registration.status not in (R.PENDING_PAYMENT, R.EXPIRED):
+        raise RegistrationError("not_awaiting_payment", registration)
+    if registration.due_cents == 0:
+        return _confirm_without_payment(registration)
+    if registration.status == R.EXPIRED and (
+        registration.payment is None or registration.payment.status == "pending"
+    ):
+        # The hold ran out before anything was sent: take a seat again if one is free.
+        _retake_seat(registration)
+    payment = payments.open_attempt(
+        Purpose.GUEST_FEE, registration.reference, registration.due_cents, registration.currency
+    )
+    registration = get_registration(registration_id)
+    if registration.payment_id != payment.id:
+        registration.payment_id = payment.id
+        db.session.commit()
+    payment = payments.pay(payment.id, nonce, allowed)
+    if payment.is_paid:
+        settle_paid(registration_id)
+    return get_registration(registration_id)
+
+
+def _retake_seat(registration: Registration) -> None:
+    now = utcnow()
+    _expire_holds_of(registration.training_session_id, now)
+    if not _take_seat(registration.training_session_id):
+        db.session.commit()
+        raise RegistrationError("full", registration)
+    moved = db.session.execute(
+        update(Registration)
+        .where(Registration.id == registration.id, Registration.status == R.EXPIRED)
+        .values(
+            status=R.PENDING_PAYMENT,
+            hold_expires_at=now + timedelta(minutes=get_settings().hold_minutes),
+            discount_cents=0,
+            coupon_code=None,
+        )
+    ).rowcount
+    if not moved:
+        db.session.rollback()
+        raise RegistrationError("not_awaiting_payment", registration)
+    db.session.commit()
+
+
+def _confirm_without_payment(registration: Registration) -> Registration:
+    if registration.status == R.EXPIRED:
+        _retake_seat(registration)
+        registration = get_registration(registration.id)
+        if registration.due_cents:  # the coupon went back with the expired hold
+            return registration
+    confirmed = db.session.execute(
+        update(Registration)
+        .where(Registration.id == registration.id, Registration.status == R.PENDING_PAYMENT)
+        .values(status=R.CONFIRMED, confirmed_at=utcnow(), hold_expires_at=None)
+    ).rowcount
+    if confirmed:
+        coupons.commit(registration.reference)
+        registration = get_registration(registration.id)
+        _send_confirmation(registration)
+        audit.record("registration.confirmed", registration, email=registration.email, paid_cents=0)
+    db.session.commit()
+    return get_registration(registration.id)
+
+
+def settle_paid(registration_id: int) -> Registration:
+    """The registration's payment went through: confirm its seat, or give the money back at once.
+
+    Idempotent (the reconciler and the payer's request may both get here). A hold
+    that expired and lost its seat re-checks: a free seat confirms; none voids or
+    refunds the payment and the guest is told plainly.
+    """
+    registration = get_registration(registration_id)
+    payment = registration.payment
+    if payment is None or not payment.is_paid or registration.status == R.CONFIRMED:
+        return registration
+    now = utcnow()
+    still_open = select(TrainingSession.id).where(
+        TrainingSession.status.in_([SessionStatus.SCHEDULED, SessionStatus.STARTED])
+    )
+    confirmed = db.session.execute(
+        update(Registration)
+        .where(
+            Registration.id == registration_id,
+            Registration.status == R.PENDING_PAYMENT,
+            Registration.training_session_id.in_(still_open),
+        )
+        .values(status=R.CONFIRMED, confirmed_at=now, hold_expires_at=None)
+    ).rowcount
+    if not confirmed and registration.status == R.EXPIRED:
+        _expire_holds_of(registration.training_session_id, now)
+        if _take_seat(registration.training_session_id):
+            confirmed = db.session.execute(
+                update(Registration)
+                .where(Registration.id == registration_id, Registration.status == R.EXPIRED)
+                .values(status=R.CONFIRMED, confirmed_at=now, hold_expires_at=None)
+            ).rowcount
+    if confirmed:
+        coupons.commit(registration.reference)
+        registration = get_registration(registration_id)
+        _send_confirmation(registration)
+        audit.record(
+            "registration.confirmed",
+            registration,
+            email=registration.email,
+            payment=payment.order_id,
+            paid_cents=payment.amount_cents,
+        )
+        db.session.commit()
+        return registration
+    db.session.commit()
+    # No seat for this payment (the session filled up, or the guest cancelled meanwhile).
+    registration = get_registration(registration_id)
+    log.warning(
+        "registration %s paid without a seat: giving payment %s back", registration_id, payment.order_id
+    )
+    try:
+        payments.refund(payment.id, reason="no seat left for this payment")
+    except payments.PaymentError as exc:
+        log.error(
+            "registration %s: payment %s not given back yet: %s", registration_id, payment.order_id, exc.code
+        )
+    registration = get_registration(registration_id)
+    if registration.status in (R.EXPIRED, R.PENDING_PAYMENT):
+        if registration.status == R.PENDING_PAYMENT:
+            _give_seat_back(registration.training_session_id)  # its hold still counted a seat
+            coupons.release(registration.reference)
+        registration.status = R.REFUNDED if not registration.payment.is_paid else R.CANCELLED
+        registration.cancelled_at = now
+    audit.record("registration.paid_without_seat", registration, payment=payment.order_id)
+    db.session.commit()
+    return registration
+
+
+def on_guest_payment(payment: Payment) -> None:
+    """Called by the payments service when a guest fee payment's outcome becomes known later."""
+    registration = db.session.scalar(select(Registration).where(Registration.payment_id == payment.id))
+    if registration is not None and payment.is_paid:
+        settle_paid(registration.id)
+
+
+# -- expiry and the waiting list -------------------------------------------------------
+
+
+def expire_holds(now: datetime | None = None) -> int:
+    """Release every run-out hold and offer the freed seats to the waiting lists."""
+    now = now or utcnow()
+    sessions = db.session.scalars(
+        select(Registration.training_session_id)
+        .where(Registration.status == R.PENDING_PAYMENT, Registration.hold_expires_at <= now)
+        .distinct()
+    ).all()
+    released = 0
+    for training_id in sessions:
+        released += _expire_holds_of(training_id, now)
+        db.session.commit()
+        offer_freed_seats(training_id, now)
+    return released
+
+
+def offer_freed_seats(training_id: int, now: datetime | None = None) -> int:
+    """Offer free seats to the waiting list, first come first served; each offer holds its seat."""
+    now = now or utcnow()
+    settings = get_settings()
+    offered = 0
+    while True:
+        first = db.session.scalar(
+            select(Registration)
+            .where(Registration.training_session_id == training_id, Registration.status == R.WAITLISTED)
+            .order_by(Registration.created_at, Registration.id)
+            .limit(1)
+        )
+        if first is None or not _take_seat(training_id):
+            db.session.commit()
+            return offered
+        moved = db.session.execute(
+            update(Registration)
+            .where(Registration.id == first.id, Registration.status == R.WAITLISTED)
+            .values(
+                status=R.PENDING_PAYMENT,
+                offered_at=now,
+                hold_expires_at=now + timedelta(minutes=settings.offer_minutes),
+            )
+        ).rowcount
+        if not moved:
+            db.session.rollback()
+            continue
+        registration = get_registration(first.id)
+        _send_mail(registration, "offer")
+        audit.record("registration.offered", registration, email=registration.email)
+        db.session.commit()
+        offered += 1
+
+
+# -- cancelling --------------------------------------------------------------------------
+
+
+def guest_refund_cents(registration: Registration, now: datetime | None = None) -> int:
+    """What the site's policy refunds when the guest cancels now."""
+    now = now or utcnow()
+    payment = registration.payment
+    if payment is None or not payment.is_paid:
+        return 0
+    hours = get_settings().refund_until_hours
+    if hours is None or now > registration.training.start_at - timedelta(hours=hours):
+        return 0
+    return payment.refundable_cents
+
+
+def cancel(registration_id: int, refund_cents: int | None = 0, by_guest: bool = False, notify: bool = True):
+    """Cancel a registration: its seat (or place in line) goes back, and ``refund_cents`` is refunded.
+
+    ``refund_cents=None`` refunds in full. The registration is cancelled first
+    (one conditional write), then the refund is sent with no transaction open; a
+    refund that fails is recorded on the payment and can be retried.
+    """
+    registration = get_registration(registration_id)
+    if registration is None or registration.status not in ACTIVE:
+        raise RegistrationError("not_cancellable", registration)
+    if by_guest and registration.training.start_at <= utcnow():
+        raise RegistrationError("already_started", registration)
+    payment = registration.payment
+    if payment is not None and payment.status in ("processing", "unknown"):
+        raise RegistrationError("payment_in_progress", registration)
+    had_seat = registration.status in (R.PENDING_PAYMENT, R.CONFIRMED)
+    cancelled = db.session.execute(
+        update(Registration)
+        .where(Registration.id == registration_id, Registration.status == registration.status)
+        .values(status=R.CANCELLED, cancelled_at=utcnow(), hold_expires_at=None)
+    ).rowcount
+    if not cancelled:
+        db.session.rollback()
+        raise RegistrationError("not_cancellable", registration)
+    if had_seat:
+        _give_seat_back(registration.training_session_id)
+    coupons.release(registration.reference)
+    audit.record("registration.cancelled", registration, email=registration.email, by_guest=by_guest)
+    db.session.commit()
+    refunded = 0
+    if payment is not None and payment.is_paid and refund_cents != 0:
+        try:
+            record = payments.refund(payment.id, refund_cents, reason="registration cancelled")
+            refunded = record.amount_cents
+        except payments.PaymentError as exc:
+            log.error("registration %s: refund failed: %s", registration_id, exc.code)
+            if notify:
+                registration = get_registration(registration_id)
+                _send_mail(registration, "cancelled", refunded_cents=0)
+                db.session.commit()
+            raise RegistrationError(f"refund_failed:{exc.code}", registration) from exc
+    registration = get_registration(registration_id)
+    if refunded:
+        registration.status = R.REFUNDED
+    if notify:
+        _send_mail(registration, "cancelled", refunded_cents=refunded)
+    db.session.commit()
+    if had_seat:
+        offer_freed_seats(registration.training_session_id)
+    return get_registration(registration_id)
+
+
+def refund_cancelled(registration_id: int, amount_cents: int | None = None):
+    """Refund (again) a cancelled registration: a failed refund's retry, or more money back later.
+
+    Raises ``PaymentError`` when the gateway refuses; the guest is emailed when it works.
+    """
+    registration = get_registration(registration_id)
+    payment = registration.payment if registration else None
+    if registration is None or registration.status not in (R.CANCELLED, R.REFUNDED) or payment is None:
+        raise RegistrationError("nothing_to_refund", registration)
+    record = payments.refund(payment.id, amount_cents, reason="refund retried by the organizer")
+    db.session.execute(
+        update(Registration)
+        .where(Registration.id == registration_id, Registration.status == R.CANCELLED)
+        .values(status=R.REFUNDED)
+    )
+    registration = get_registration(registration_id)
+    audit.record(
+        "registration.refunded",
+        registration,
+        email=registration.email,
+        payment=payment.order_id,
+        refunded_cents=record.amount_cents,
+    )
+    _send_mail(registration, "cancelled", refunded_cents=record.amount_cents)
+    db.session.commit()
+    return record
+
+
+def session_cancellation_plan(training: TrainingSession) -> list[tuple[Registration, int]]:
+    """The dry run: every active registration and the full refund it would get."""
+    registrations = db.session.scalars(
+        select(Registration)
+        .where(
+            Registration.training_session_id == training.id, Registration.status.in_([str(s) for s in ACTIVE])
+        )
+        .order_by(Registration.id)
+    ).all()
+    return [
+        (r, r.payment.refundable_cents if r.payment is not None and r.payment.is_paid else 0)
+        for r in registrations
+    ]
+
+
+def cancel_session_registrations(training: TrainingSession) -> list[tuple[int, str]]:
+    """Cancel every active registration with a full refund and an email; returns failures to retry."""
+    failures = []
+    for registration, _refund in session_cancellation_plan(training):
+        try:
+            cancel(registration.id, refund_cents=None)
+        except RegistrationError as exc:
+            failures.append((registration.id, exc.code))
+    return failures
+
+
+# -- mail ----------------------------------------------------------------------------------
+
+
+def _send_confirmation(registration: Registration) -> None:
+    _send_mail(registration, "confirmation", attachments=[invitation(registration)])
+
+
+def _subject(kind: str, title: str) -> str:
+    if kind == "confirmation":
+        return _("Registration confirmed: %(title)s", title=title)
+    if kind == "offer":
+        return _("A seat is free for you: %(title)s", title=title)
+    return _("Registration cancelled: %(title)s", title=title)
+
+
+def _send_mail(registration: Registration, kind: str, attachments=None, **context) -> None:
+    """Queue a guest email in the caller's transaction (sent after commit by the outbox)."""
+    training = registration.training
+    body = render_template(
+        f"registration/email/{kind}.txt",
+        registration=registration,
+        training=training,
+        payment=registration.payment,
+        manage_url=manage_url(registration.id),
+        **context,
+    )
+    mail.queue(
+        registration.email,
+        _subject(kind, training.title),
+        body,
+        kind=f"registration_{kind}",
+        to_name=registration.name,
+        reference=registration.reference,
+        attachments=attachments,
+    )

@@ -1,0 +1,139 @@
+"""Never oversell: concurrent registrations and payments for the last seats, on SQLite and PostgreSQL."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from portal.database import utcnow
+from portal.extensions import db
+from portal.payments.services import AllowedMethods, PaymentError
+from portal.registration import services
+from portal.registration.models import Registration
+from portal.trainings.models import TrainingSession
+from tests.factories import enable_ecommerce, make_training, make_user
+
+ALL = AllowedMethods(credit_card=True, debit_card=True, paypal=True)
+
+
+def race(app, count, work):
+    barrier, results = threading.Barrier(count), []
+
+    def run(index):
+        with app.app_context():
+            barrier.wait()
+            try:
+                results.append(work(index))
+            except (services.RegistrationError, PaymentError) as exc:
+                results.append(exc.code)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert len(results) == count
+    return results
+
+
+@pytest.fixture
+def last_seats(app):
+    """A paid session with 5 seats, 2 of them confirmed already: 3 left."""
+    with app.app_context():
+        enable_ecommerce()
+        organizer = make_user("organizer@example.com")
+        training = make_training(organizer, fee_cents=2500, capacity=5, expected_attendees=5)
+        for n in range(2):
+            registration = services.register(
+                training, services.GuestDetails(f"Early {n}", f"early{n}@example.com")
+            )
+            services.pay(registration.id, "fake-valid-visa-nonce", ALL)
+        return training.id
+
+
+def check_every_sale_has_a_seat(app, sandbox):
+    """Every sale belongs to a confirmed registration, or was voided or refunded."""
+    with app.app_context():
+        rows = db.session.execute(
+            db.text("SELECT p.order_id, r.status FROM payments p JOIN registrations r ON r.payment_id = p.id")
+        ).all()
+    status_by_order = dict(rows)
+    for sale in sandbox.transactions():
+        if sale["type"] != "sale" or sale["order_id"] not in status_by_order:
+            continue
+        given_back = sale["status"] == "voided" or sale.get("refund_ids")
+        if sale["status"] in ("submitted_for_settlement", "settled", "settling"):
+            assert status_by_order[sale["order_id"]] == "confirmed" or given_back, sale
+
+
+def counts(app, training_id):
+    with app.app_context():
+        confirmed = db.session.scalar(
+            db.select(db.func.count())
+            .select_from(Registration)
+            .where(Registration.training_session_id == training_id, Registration.status == "confirmed")
+        )
+        return confirmed, db.session.get(TrainingSession, training_id).seats_taken
+
+
+def test_fifty_guests_racing_for_three_seats_confirm_exactly_three(app, payments_sandbox, last_seats):
+    def register_and_pay(index):
+        training = db.session.get(TrainingSession, last_seats)
+        registration = services.register(
+            training, services.GuestDetails(f"Racer {index}", f"racer{index}@example.com")
+        )
+        return services.pay(registration.id, "fake-valid-visa-nonce", ALL).status
+
+    results = race(app, 50, register_and_pay)
+    assert results.count("confirmed") == 3
+    assert results.count("full") == 47
+    assert counts(app, last_seats) == (5, 5)
+    check_every_sale_has_a_seat(app, payments_sandbox)
+    with app.app_context():
+        paid = db.session.execute(
+            db.text("SELECT count(*) FROM payments WHERE purpose = 'guest_fee' AND status = :paid"),
+            {"paid": "submitted_for_settlement"},
+        ).scalar()
+        assert paid == 5  # the two early guests and the three racers: nobody charged without a seat
+
+
+def test_expired_holds_paying_while_newcomers_register_never_oversell(app, payments_sandbox, last_seats):
+    with app.app_context():
+        training = db.session.get(TrainingSession, last_seats)
+        holders = [
+            services.register(training, services.GuestDetails(f"Holder {n}", f"holder{n}@example.com")).id
+            for n in range(3)
+        ]
+        db.session.execute(
+            update(Registration)
+            .values(hold_expires_at=utcnow() - timedelta(seconds=1))
+            .where(Registration.id.in_(holders))
+        )
+        db.session.commit()
+
+    def work(index):
+        if index < 3:  # a holder whose hold ran out pays now
+            return services.pay(holders[index], "fake-valid-visa-nonce", ALL).status
+        training = db.session.get(TrainingSession, last_seats)
+        registration = services.register(
+            training, services.GuestDetails(f"New {index}", f"new{index}@example.com")
+        )
+        return services.pay(registration.id, "fake-valid-mastercard-nonce", ALL).status
+
+    results = race(app, 30, work)
+    assert results.count("confirmed") == 3
+    assert counts(app, last_seats) == (5, 5)
+    check_every_sale_has_a_seat(app, payments_sandbox)
+
+
+def test_one_guest_submitting_many_times_at_once_gets_one_registration(app, payments_sandbox, last_seats):
+    def register_same(index):
+        training = db.session.get(TrainingSession, last_seats)
+        return services.register(training, services.GuestDetails("Same", "same@example.com")).id
+
+    ids = race(app, 20, register_same)
+    assert len(set(ids)) == 1
+    assert counts(app, last_seats) == (2, 3)
