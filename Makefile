@@ -41,7 +41,7 @@ demo: migrate
 run: demo
 	@echo "Serving http://127.0.0.1:$(PORT)  (demo password: $${PORTAL_DEMO_PASSWORD:-portal-demo})"
 	export PORTAL_SECRET_KEY=$$(cat $(INSTANCE)/secret_key) PORTAL_DEMO=true \
-		PORTAL_PAYMENTS_SANDBOX_URL=http://127.0.0.1:$(SANDBOX_PORT); \
+		PORTAL_PAYMENTS_SANDBOX_URL=http://127.0.0.1:$(SANDBOX_PORT) PORTAL_BASE_URL=http://127.0.0.1:$(PORT); \
 	$(FLASK) portal payments-sandbox --host 127.0.0.1 --port $(SANDBOX_PORT) \
 		--data $(INSTANCE)/payments-sandbox.db & sandbox=$$!; \
 	trap 'kill $$sandbox 2>/dev/null' EXIT INT TERM; \

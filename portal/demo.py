@@ -9,6 +9,7 @@ from portal.accounts.models import Role, User
 from portal.accounts.services import create_user, get_or_create_department
 from portal.admin.services import get_settings, update_settings
 from portal.billing.pricing import AudioType
+from portal.coupons.services import CouponInput, create_coupon
 from portal.database import utcnow
 from portal.extensions import db
 from portal.trainings.services import SessionDetails, schedule_session
@@ -80,4 +81,9 @@ def load_demo_data(password: str) -> bool:
             ),
             settings,
         )
+    admin = db.session.scalar(select(User).where(User.email == "admin@example.com"))
+    create_coupon(
+        CouponInput(kind="percent", code="WELCOME25", percent=Decimal("25"), max_uses=100, batch="Demo"), admin
+    )
+    create_coupon(CouponInput(kind="free", code="FREEPASS", max_uses=20, batch="Demo"), admin)
     return True

@@ -27,15 +27,17 @@
     });
   }
 
-  // Seat holds: "held until 10:42" becomes a live "14:59 left" countdown.
+  // Seat holds: "until 10:42" becomes a live "14:59 left to pay" (the wording comes translated
+  // in data-countdown, with {time} where the minutes and seconds go).
   function startCountdowns(root) {
     root.querySelectorAll("time[data-countdown]").forEach(function (el) {
       var until = new Date(el.getAttribute("datetime")).getTime();
-      if (isNaN(until)) return;
+      var label = el.getAttribute("data-countdown");
+      if (isNaN(until) || label.indexOf("{time}") < 0) return;
       function tick() {
         var left = Math.max(0, Math.round((until - Date.now()) / 1000));
         var minutes = Math.floor(left / 60), seconds = left % 60;
-        el.textContent = minutes + ":" + (seconds < 10 ? "0" : "") + seconds;
+        el.textContent = label.replace("{time}", minutes + ":" + (seconds < 10 ? "0" : "") + seconds);
         if (left > 0) setTimeout(tick, 1000);
       }
       tick();
