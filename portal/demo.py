@@ -31,6 +31,8 @@ DEMO_SETTINGS = {
     "hold_minutes": 15,
     "offer_minutes": 60,
     "refund_until_hours": 24,
+    "pay_per_use_refundable": True,
+    "allow_budget_overrun": False,
 }
 
 
@@ -83,7 +85,8 @@ def load_demo_data(password: str) -> bool:
         )
     admin = db.session.scalar(select(User).where(User.email == "admin@example.com"))
     create_coupon(
-        CouponInput(kind="percent", code="WELCOME25", percent=Decimal("25"), max_uses=100, batch="Demo"), admin
+        CouponInput(kind="percent", code="WELCOME25", percent=Decimal("25"), max_uses=100, batch="Demo"),
+        admin,
     )
     create_coupon(CouponInput(kind="free", code="FREEPASS", max_uses=20, batch="Demo"), admin)
     return True

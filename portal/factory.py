@@ -4,7 +4,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, redirect, render_template, url_for
+from flask import Flask, abort, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -51,10 +51,14 @@ def build_app(config: dict | None = None) -> Flask:
 
     app.extensions["payments"] = build_gateway(app.config)
     from portal.payments.models import Purpose
-    from portal.payments.services import register_outcome_handler
-    from portal.registration.services import on_guest_payment
+    from portal.payments.services import register_given_back_handler, register_outcome_handler
+    from portal.registration.services import on_guest_payment, on_guest_payment_given_back
 
     register_outcome_handler(Purpose.GUEST_FEE, on_guest_payment)
+    register_given_back_handler(Purpose.GUEST_FEE, on_guest_payment_given_back)
+    from portal.billing.services import on_pay_per_use_payment
+
+    register_outcome_handler(Purpose.PAY_PER_USE, on_pay_per_use_payment)
     app.url_map.converters["id"] = DatabaseIdConverter
     _register_blueprints(app)
     _register_hooks(app)
@@ -140,6 +144,8 @@ def _init_i18n(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from portal.accounts.views import bp as accounts_bp
     from portal.admin.views import bp as admin_bp
+    from portal.billing.admin_views import bp as billing_admin_bp
+    from portal.billing.views import bp as billing_bp
     from portal.coupons.views import bp as coupons_bp
     from portal.payments.views import bp as payments_bp
     from portal.registration.views import bp as registration_bp
@@ -154,6 +160,8 @@ def _register_blueprints(app: Flask) -> None:
         registration_bp,
         payments_bp,
         coupons_bp,
+        billing_bp,
+        billing_admin_bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -192,6 +200,14 @@ def _register_hooks(app: Flask) -> None:
     from portal.web import add_security_headers
 
     app.after_request(add_security_headers)
+
+    @app.before_request
+    def refuse_nul_bytes():
+        # No field legitimately holds a NUL byte, and PostgreSQL refuses them in text.
+        if b"\x00" in request.query_string or any(
+            "\x00" in value for values in request.form.listvalues() for value in values
+        ):
+            abort(400)
 
     @app.context_processor
     def inject_site():

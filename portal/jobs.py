@@ -19,6 +19,7 @@ def start_jobs(app: Flask) -> threading.Event:
     interval = int(app.config["RECONCILE_INTERVAL"])
 
     def loop():
+        from portal.billing.services import settle_owed_refunds
         from portal.extensions import db
         from portal.mail.services import deliver_pending
         from portal.payments.services import reconcile
@@ -26,7 +27,7 @@ def start_jobs(app: Flask) -> threading.Event:
 
         while not stop.wait(interval):
             with app.app_context():
-                for job in (reconcile, expire_holds, deliver_pending):
+                for job in (reconcile, expire_holds, settle_owed_refunds, deliver_pending):
                     try:
                         outcome = job()
                         if outcome and (not isinstance(outcome, dict) or any(outcome.values())):

@@ -38,6 +38,8 @@ class SettingsForm(FlaskForm):
         _l("Refund cancellations until (hours before the start)"),
         validators=[Optional(), NumberRange(0, 24 * 365, _l("Between 0 and 8760 hours."))],
     )
+    pay_per_use_refundable = BooleanField(_l("Refund pay-per-use sessions cancelled before they start"))
+    allow_budget_overrun = BooleanField(_l("Let departments pay beyond their monthly budget"))
     submit = SubmitField(_l("Save"))
 
     def validate_currency(self, field):

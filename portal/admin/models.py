@@ -36,6 +36,10 @@ class SiteSettings(db.Model):
     hold_minutes: Mapped[int] = mapped_column(default=15)
     offer_minutes: Mapped[int] = mapped_column(default=60)
     refund_until_hours: Mapped[int | None] = mapped_column(default=24)
+    # Pay-per-use: is a paid session refunded when cancelled before it starts; may a
+    # department pay beyond its monthly budget.
+    pay_per_use_refundable: Mapped[bool] = mapped_column(default=True)
+    allow_budget_overrun: Mapped[bool] = mapped_column(default=False)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 
     # A feature is on only while e-commerce as a whole is on.

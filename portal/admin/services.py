@@ -23,6 +23,8 @@ SETTING_FIELDS = (
     "hold_minutes",
     "offer_minutes",
     "refund_until_hours",
+    "pay_per_use_refundable",
+    "allow_budget_overrun",
 )
 
 
@@ -46,6 +48,8 @@ def _defaults() -> SiteSettings:
         hold_minutes=15,
         offer_minutes=60,
         refund_until_hours=24,
+        pay_per_use_refundable=True,
+        allow_budget_overrun=False,
     )
 
 

@@ -34,6 +34,7 @@ _SERVICE = {
     ),
     "organizer_restriction_required": _l("Organizers can only create coupons for their own sessions."),
     "unknown_session": _l("One of the chosen sessions does not exist any more."),
+    "max_uses_out_of_range": _l("Maximum uses must be between 1 and 1000000."),
     "session_of_another_organizer": _l(
         "A coupon restricted to an organizer can only be restricted to that organizer's sessions."
     ),

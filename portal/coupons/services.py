@@ -28,6 +28,7 @@ from portal.coupons.models import (
     Prepayment,
     RedemptionStatus,
 )
+from portal.csvutil import row as csv_row
 from portal.database import utcnow
 from portal.extensions import db
 from portal.mail import services as mail
@@ -190,22 +191,24 @@ def commit(reference: str) -> bool:
     )
 
 
-def release(reference: str) -> bool:
-    """Give a reserved use back (hold expired, payment failed, cancelled before paying).
+def release(reference: str, committed_too: bool = False) -> bool:
+    """Give a use back: a reserved one (hold expired, payment failed, cancelled before paying),
+    or with ``committed_too`` a committed one (the registration was cancelled).
 
     The status change is conditional, so a use is given back at most once even
     when the hold expiry and a cancellation race.
     """
+    statuses = [RedemptionStatus.RESERVED] + ([RedemptionStatus.COMMITTED] if committed_too else [])
     redemption = db.session.scalar(
         select(CouponRedemption).where(
-            CouponRedemption.reference == reference, CouponRedemption.status == RedemptionStatus.RESERVED
+            CouponRedemption.reference == reference, CouponRedemption.status.in_(statuses)
         )
     )
     if redemption is None:
         return False
     released = db.session.execute(
         update(CouponRedemption)
-        .where(CouponRedemption.id == redemption.id, CouponRedemption.status == RedemptionStatus.RESERVED)
+        .where(CouponRedemption.id == redemption.id, CouponRedemption.status == redemption.status)
         .values(status=RedemptionStatus.RELEASED, released_at=utcnow())
     ).rowcount
     if not released:
@@ -296,6 +299,8 @@ def _validate(data: CouponInput, actor: User, coupon: Coupon | None = None) -> N
         raise CouponServiceError("max_uses_below_redemptions", str(coupon.uses))
     if not actor.is_admin and data.organizer_id != actor.id:
         raise CouponServiceError("organizer_restriction_required")
+    if any(not 1 <= session_id < 2**31 for session_id in data.session_ids):
+        raise CouponServiceError("unknown_session")
     if data.session_ids:
         owners = set(
             db.session.scalars(
@@ -487,20 +492,22 @@ def export_csv(coupons: list[Coupon]) -> str:
         elif coupon.kind == rules.DiscountKind.FIXED:
             value = plain_amount(coupon.amount_cents, coupon.currency)
         writer.writerow(
-            [
-                coupon.code,
-                coupon.kind,
-                value,
-                coupon.currency or "",
-                coupon.uses,
-                coupon.max_uses,
-                coupon.max_uses_per_email or "",
-                _iso(coupon.valid_from),
-                _iso(coupon.valid_until),
-                coupon.batch,
-                coupon.bound_email or "",
-                "yes" if coupon.active else "no",
-            ]
+            csv_row(
+                [
+                    coupon.code,
+                    coupon.kind,
+                    value,
+                    coupon.currency or "",
+                    coupon.uses,
+                    coupon.max_uses,
+                    coupon.max_uses_per_email or "",
+                    _iso(coupon.valid_from),
+                    _iso(coupon.valid_until),
+                    coupon.batch,
+                    coupon.bound_email or "",
+                    "yes" if coupon.active else "no",
+                ]
+            )
         )
     return out.getvalue()
 
@@ -576,7 +583,10 @@ def _row_input(row: dict, defaults: CouponInput) -> CouponInput:
             data.amount_cents = parse_amount(value, currency or "USD") if value else defaults.amount_cents
         for name in ("max_uses", "max_uses_per_email"):
             if row.get(name):
-                setattr(data, name, int(row[name]))
+                number = int(row[name])
+                if not 1 <= number <= 1_000_000:
+                    raise CouponServiceError("max_uses_out_of_range")
+                setattr(data, name, number)
         for name in ("valid_from", "valid_until"):
             if row.get(name):
                 moment = datetime.fromisoformat(row[name])
@@ -805,13 +815,15 @@ def usage_csv(rows: list[UsageRow], by: str) -> str:
     writer.writerow([by, "coupons", "uses", "discount", "revenue", "currency"])
     for row in rows:
         writer.writerow(
-            [
-                row.key,
-                row.coupons,
-                row.uses,
-                plain_amount(row.discount_cents, row.currency),
-                plain_amount(row.revenue_cents, row.currency),
-                row.currency,
-            ]
+            csv_row(
+                [
+                    row.key,
+                    row.coupons,
+                    row.uses,
+                    plain_amount(row.discount_cents, row.currency),
+                    plain_amount(row.revenue_cents, row.currency),
+                    row.currency,
+                ]
+            )
         )
     return out.getvalue()

@@ -53,6 +53,20 @@ def register_outcome_handler(purpose: str, handler) -> None:
     OUTCOME_HANDLERS[str(purpose)] = handler
 
 
+# Purpose -> callable(payment), told when a payment is voided or wholly refunded
+# (from the ledger too), so what it bought is taken back.
+GIVEN_BACK_HANDLERS: dict[str, object] = {}
+
+
+def register_given_back_handler(purpose: str, handler) -> None:
+    GIVEN_BACK_HANDLERS[str(purpose)] = handler
+
+
+def _tell_given_back(payment: Payment) -> None:
+    if payment.status in (S.VOIDED, S.REFUNDED) and payment.purpose in GIVEN_BACK_HANDLERS:
+        GIVEN_BACK_HANDLERS[payment.purpose](payment)
+
+
 def gateway() -> PaymentGateway:
     return current_app.extensions["payments"]
 
@@ -460,7 +474,8 @@ def _finish_refund(record_id: int, result) -> Refund:
     record.gateway_transaction_id = result.transaction.id
     _settle_refund_status(record.payment)
     db.session.commit()
-    return record
+    _tell_given_back(record.payment)
+    return db.session.get(Refund, record_id)
 
 
 def _settle_refund_status(payment: Payment) -> None:
@@ -506,7 +521,8 @@ def resolve_refund(record_id: int, give_up: bool = False) -> Refund:
             record.gateway_transaction_id = sale.id
             _settle_refund_status(record.payment)
             db.session.commit()
-            return record
+            _tell_given_back(record.payment)
+            return db.session.get(Refund, record_id)
     else:
         unrecorded = [c for c in credits if c is not None and c.id not in known]
         match = next((c for c in unrecorded if c.amount_cents == record.amount_cents), None)
@@ -515,7 +531,8 @@ def resolve_refund(record_id: int, give_up: bool = False) -> Refund:
             record.gateway_transaction_id = match.id
             _settle_refund_status(record.payment)
             db.session.commit()
-            return record
+            _tell_given_back(record.payment)
+            return db.session.get(Refund, record_id)
     if give_up:
         return _release_refund(record_id, "the gateway has no record of it")
     db.session.commit()

@@ -19,6 +19,10 @@ MESSAGES = {
     "not_cancellable": _l("This registration can no longer be cancelled."),
     "already_started": _l("The session has started: the registration can no longer be cancelled."),
     "not_found": _l("This registration does not exist."),
+    "hold_renewed_price_changed": _l(
+        "Your seat hold had run out: your seat is held again, but the coupon was released. "
+        "Apply it again or pay the full fee."
+    ),
     "nothing_to_refund": _l("Nothing is left to refund on this registration."),
 }
 

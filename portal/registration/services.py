@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask import render_template
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from portal.admin import audit
 from portal.admin.services import get_settings
@@ -26,7 +27,6 @@ from portal.extensions import db
 from portal.mail import services as mail
 from portal.payments import services as payments
 from portal.payments.models import Payment, Purpose
-from portal.payments.status import OPEN
 from portal.registration.calendar import invitation
 from portal.registration.links import manage_url
 from portal.registration.models import ACTIVE, Registration, RegistrationStatus
@@ -59,26 +59,23 @@ class GuestDetails:
 
 
 def seats_left(training: TrainingSession, now: datetime | None = None) -> int:
-    """capacity - confirmed - unexpired holds (one query; expired holds count as free)."""
+    """Seats a newcomer could take now: free seats plus holds that ran out (and are not being paid)."""
     now = now or utcnow()
-    held = db.session.scalar(
-        select(
-            func.coalesce(
-                func.sum(
-                    case(
-                        (Registration.status == R.CONFIRMED, 1),
-                        (
-                            (Registration.status == R.PENDING_PAYMENT) & (Registration.hold_expires_at > now),
-                            1,
-                        ),
-                        else_=0,
-                    )
-                ),
-                0,
-            )
-        ).where(Registration.training_session_id == training.id)
+    runout = db.session.scalar(
+        select(func.count())
+        .select_from(Registration)
+        .where(
+            Registration.training_session_id == training.id,
+            Registration.status == R.PENDING_PAYMENT,
+            Registration.hold_expires_at <= now,
+            (Registration.payment_id.is_(None)) | Registration.payment_id.not_in(_in_flight_payments()),
+        )
     )
-    return max(training.capacity - int(held), 0)
+    return max(training.capacity - training.seats_taken + int(runout), 0)
+
+
+def _in_flight_payments():
+    return select(Payment.id).where(Payment.status.in_(["processing", "unknown"]))
 
 
 def _take_seat(training_id: int) -> bool:
@@ -109,7 +106,7 @@ def _expire_holds_of(training_id: int, now: datetime) -> int:
     A hold whose payment is being charged right now (or whose outcome is unknown)
     is left alone: the guest may have paid.
     """
-    in_flight = select(Payment.id).where(Payment.status.in_([str(s) for s in OPEN - {"pending"}]))
+    in_flight = _in_flight_payments()
     expired = db.session.scalars(
         select(Registration).where(
             Registration.training_session_id == training_id,
@@ -156,6 +153,16 @@ def _clean(details: GuestDetails, training: TrainingSession) -> GuestDetails:
     return GuestDetails(name=name, email=email, company=company, phone=phone, timezone=details.timezone)
 
 
+def _has_waitlist(training_id: int) -> bool:
+    return bool(
+        db.session.scalar(
+            select(Registration.id)
+            .where(Registration.training_session_id == training_id, Registration.status == R.WAITLISTED)
+            .limit(1)
+        )
+    )
+
+
 def active_registration(training_id: int, email: str) -> Registration | None:
     return db.session.scalar(
         select(Registration).where(
@@ -185,7 +192,10 @@ def register(training: TrainingSession, details: GuestDetails, waitlist: bool = 
     settings = get_settings()
     now = utcnow()
     price = training.fee_cents if settings.fee_based else 0
-    _expire_holds_of(training.id, now)
+    if _expire_holds_of(training.id, now) or _has_waitlist(training.id):
+        # Freed seats go to the waiting list first: a newcomer never jumps the line.
+        db.session.commit()
+        offer_freed_seats(training.id, now)
     if _take_seat(training.id):
         status = R.PENDING_PAYMENT if price else R.CONFIRMED
     elif waitlist:
@@ -236,7 +246,7 @@ def get_registration(registration_id: int) -> Registration | None:
 def _require_hold(registration: Registration) -> None:
     if registration.status != R.PENDING_PAYMENT:
         raise RegistrationError("not_awaiting_payment", registration)
-    if registration.payment is not None and registration.payment.status != "pending":
+    if registration.payment is not None and registration.payment.status in ("processing", "unknown"):
         raise RegistrationError("payment_in_progress", registration)
 
 
@@ -291,13 +301,18 @@ def pay(registration_id: int, nonce: str, allowed: payments.AllowedMethods) -> R
         return registration
     if registration.status not in (R.PENDING_PAYMENT, R.EXPIRED):
         raise RegistrationError("not_awaiting_payment", registration)
+    if registration.payment is not None and registration.payment.status in ("processing", "unknown"):
+        raise RegistrationError("payment_in_progress", registration)
+    if registration.status == R.EXPIRED:
+        # The hold ran out: take a seat again if one is free. Its coupon use went back
+        # with the hold, so a changed price is shown again before anything is charged.
+        had_discount = registration.discount_cents
+        _retake_seat(registration)
+        if had_discount:
+            raise RegistrationError("hold_renewed_price_changed", get_registration(registration_id))
+        registration = get_registration(registration_id)
     if registration.due_cents == 0:
         return _confirm_without_payment(registration)
-    if registration.status == R.EXPIRED and (
-        registration.payment is None or registration.payment.status == "pending"
-    ):
-        # The hold ran out before anything was sent: take a seat again if one is free.
-        _retake_seat(registration)
     payment = payments.open_attempt(
         Purpose.GUEST_FEE, registration.reference, registration.due_cents, registration.currency
     )
@@ -307,7 +322,7 @@ def pay(registration_id: int, nonce: str, allowed: payments.AllowedMethods) -> R
         db.session.commit()
     payment = payments.pay(payment.id, nonce, allowed)
     if payment.is_paid:
-        settle_paid(registration_id)
+        settle_paid(registration_id, payment.id)
     return get_registration(registration_id)
 
 
@@ -339,11 +354,19 @@ def _confirm_without_payment(registration: Registration) -> Registration:
         registration = get_registration(registration.id)
         if registration.due_cents:  # the coupon went back with the expired hold
             return registration
+    open_attempt_id = registration.payment_id
     confirmed = db.session.execute(
         update(Registration)
         .where(Registration.id == registration.id, Registration.status == R.PENDING_PAYMENT)
-        .values(status=R.CONFIRMED, confirmed_at=utcnow(), hold_expires_at=None)
+        .values(status=R.CONFIRMED, confirmed_at=utcnow(), hold_expires_at=None, payment_id=None)
     ).rowcount
+    if confirmed and open_attempt_id:
+        # An attempt opened before the coupon covered the fee must never be charged now.
+        db.session.execute(
+            update(Payment)
+            .where(Payment.id == open_attempt_id, Payment.status == "pending")
+            .values(status="failed", failure_code="superseded")
+        )
     if confirmed:
         coupons.commit(registration.reference)
         registration = get_registration(registration.id)
@@ -353,41 +376,53 @@ def _confirm_without_payment(registration: Registration) -> Registration:
     return get_registration(registration.id)
 
 
-def settle_paid(registration_id: int) -> Registration:
-    """The registration's payment went through: confirm its seat, or give the money back at once.
+def _locked(registration_id: int) -> Registration:
+    """The registration, row-locked on PostgreSQL (SQLite's BEGIN IMMEDIATE already serializes)."""
+    query = select(Registration).options(lazyload("*")).where(Registration.id == registration_id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=Registration)
+    registration = db.session.scalar(query.execution_options(populate_existing=True))
+    return registration
 
-    Idempotent (the reconciler and the payer's request may both get here). A hold
-    that expired and lost its seat re-checks: a free seat confirms; none voids or
-    refunds the payment and the guest is told plainly.
+
+def settle_paid(registration_id: int, payment_id: int | None = None) -> Registration:
+    """A guest payment went through: confirm the seat it paid for, or give the money back at once.
+
+    Idempotent and safe when the payer's request and the reconciler race (the
+    registration row is locked). The payment confirms only if it paid exactly
+    what is due now (a coupon applied meanwhile changes that) while the session
+    is open; a hold that expired takes a seat again if one is free. Otherwise the
+    payment is voided or refunded and the guest is told by email.
     """
-    registration = get_registration(registration_id)
-    payment = registration.payment
-    if payment is None or not payment.is_paid or registration.status == R.CONFIRMED:
+    registration = _locked(registration_id)
+    payment = payments.get_payment(payment_id) if payment_id else registration.payment
+    if payment is None or not payment.is_paid:
+        db.session.commit()
         return registration
+    if registration.status == R.CONFIRMED and registration.payment_id == payment.id:
+        db.session.commit()
+        return registration  # this payment confirmed it already
     now = utcnow()
-    still_open = select(TrainingSession.id).where(
-        TrainingSession.status.in_([SessionStatus.SCHEDULED, SessionStatus.STARTED])
+    coupon_held = (
+        registration.discount_cents == 0 or coupons.live_redemption(registration.reference) is not None
     )
-    confirmed = db.session.execute(
-        update(Registration)
-        .where(
-            Registration.id == registration_id,
-            Registration.status == R.PENDING_PAYMENT,
-            Registration.training_session_id.in_(still_open),
-        )
-        .values(status=R.CONFIRMED, confirmed_at=now, hold_expires_at=None)
-    ).rowcount
-    if not confirmed and registration.status == R.EXPIRED:
+    pays_what_is_due = (
+        registration.payment_id == payment.id
+        and payment.amount_cents == registration.due_cents
+        and coupon_held
+    )
+    session_open = registration.training.status in (SessionStatus.SCHEDULED, SessionStatus.STARTED)
+    confirmed = False
+    if pays_what_is_due and session_open and registration.status == R.PENDING_PAYMENT:
+        confirmed = True
+    elif pays_what_is_due and session_open and registration.status == R.EXPIRED:
         _expire_holds_of(registration.training_session_id, now)
-        if _take_seat(registration.training_session_id):
-            confirmed = db.session.execute(
-                update(Registration)
-                .where(Registration.id == registration_id, Registration.status == R.EXPIRED)
-                .values(status=R.CONFIRMED, confirmed_at=now, hold_expires_at=None)
-            ).rowcount
+        confirmed = _take_seat(registration.training_session_id)
     if confirmed:
+        registration.status = R.CONFIRMED
+        registration.confirmed_at = now
+        registration.hold_expires_at = None
         coupons.commit(registration.reference)
-        registration = get_registration(registration_id)
         _send_confirmation(registration)
         audit.record(
             "registration.confirmed",
@@ -398,35 +433,63 @@ def settle_paid(registration_id: int) -> Registration:
         )
         db.session.commit()
         return registration
+    # This payment has no seat to buy: the session filled up or was cancelled, the guest
+    # cancelled, or a coupon changed the price meanwhile. The money goes back.
+    if registration.status == R.PENDING_PAYMENT and not session_open:
+        _give_seat_back(registration.training_session_id)  # the hold still counted a seat
+        coupons.release(registration.reference)
+        registration.status = R.CANCELLED
+        registration.cancelled_at = now
+    elif registration.status == R.EXPIRED:
+        registration.status = R.CANCELLED
+        registration.cancelled_at = now
+    audit.record("registration.paid_without_seat", registration, payment=payment.order_id)
     db.session.commit()
-    # No seat for this payment (the session filled up, or the guest cancelled meanwhile).
-    registration = get_registration(registration_id)
     log.warning(
-        "registration %s paid without a seat: giving payment %s back", registration_id, payment.order_id
+        "registration %s: payment %s bought no seat; giving it back", registration_id, payment.order_id
     )
+    refunded = 0
     try:
-        payments.refund(payment.id, reason="no seat left for this payment")
+        refunded = payments.refund(payment.id, reason="no seat for this payment").amount_cents
     except payments.PaymentError as exc:
         log.error(
             "registration %s: payment %s not given back yet: %s", registration_id, payment.order_id, exc.code
         )
     registration = get_registration(registration_id)
-    if registration.status in (R.EXPIRED, R.PENDING_PAYMENT):
-        if registration.status == R.PENDING_PAYMENT:
-            _give_seat_back(registration.training_session_id)  # its hold still counted a seat
-            coupons.release(registration.reference)
-        registration.status = R.REFUNDED if not registration.payment.is_paid else R.CANCELLED
-        registration.cancelled_at = now
-    audit.record("registration.paid_without_seat", registration, payment=payment.order_id)
+    if registration.status != R.CONFIRMED:
+        if refunded and registration.status == R.CANCELLED:
+            registration.status = R.REFUNDED
+        _send_mail(registration, "cancelled", refunded_cents=refunded, no_seat=True)
     db.session.commit()
     return registration
 
 
+def _registration_for(payment: Payment) -> Registration | None:
+    kind, _, number = (payment.reference or "").partition(":")
+    return get_registration(int(number)) if kind == "registration" and number.isdigit() else None
+
+
 def on_guest_payment(payment: Payment) -> None:
-    """Called by the payments service when a guest fee payment's outcome becomes known later."""
-    registration = db.session.scalar(select(Registration).where(Registration.payment_id == payment.id))
+    """Told by the payments service when a guest fee payment is paid (now, or later by the reconciler)."""
+    registration = _registration_for(payment)
     if registration is not None and payment.is_paid:
-        settle_paid(registration.id)
+        settle_paid(registration.id, payment.id)
+
+
+def on_guest_payment_given_back(payment: Payment) -> None:
+    """A guest payment was voided or fully refunded (e.g. from the payments ledger): the seat goes too."""
+    registration = _registration_for(payment)
+    if registration is None or registration.payment_id != payment.id:
+        return
+    if registration.status == R.CONFIRMED:
+        try:
+            cancel(registration.id, refund_cents=0, notify=True)
+        except RegistrationError:
+            return
+        registration = get_registration(registration.id)
+    if registration.status == R.CANCELLED:
+        registration.status = R.REFUNDED
+        db.session.commit()
 
 
 # -- expiry and the waiting list -------------------------------------------------------
@@ -523,9 +586,18 @@ def cancel(registration_id: int, refund_cents: int | None = 0, by_guest: bool = 
         raise RegistrationError("not_cancellable", registration)
     if had_seat:
         _give_seat_back(registration.training_session_id)
-    coupons.release(registration.reference)
+    # The coupon use comes back too (a prepaid guest keeps what they paid for).
+    coupons.release(registration.reference, committed_too=True)
     audit.record("registration.cancelled", registration, email=registration.email, by_guest=by_guest)
     db.session.commit()
+    try:
+        return _refund_cancelled(registration_id, payment, refund_cents, notify)
+    finally:
+        if had_seat:
+            offer_freed_seats(registration.training_session_id)
+
+
+def _refund_cancelled(registration_id: int, payment, refund_cents: int | None, notify: bool):
     refunded = 0
     if payment is not None and payment.is_paid and refund_cents != 0:
         try:
@@ -533,8 +605,8 @@ def cancel(registration_id: int, refund_cents: int | None = 0, by_guest: bool = 
             refunded = record.amount_cents
         except payments.PaymentError as exc:
             log.error("registration %s: refund failed: %s", registration_id, exc.code)
+            registration = get_registration(registration_id)
             if notify:
-                registration = get_registration(registration_id)
                 _send_mail(registration, "cancelled", refunded_cents=0)
                 db.session.commit()
             raise RegistrationError(f"refund_failed:{exc.code}", registration) from exc
@@ -544,8 +616,6 @@ def cancel(registration_id: int, refund_cents: int | None = 0, by_guest: bool = 
     if notify:
         _send_mail(registration, "cancelled", refunded_cents=refunded)
     db.session.commit()
-    if had_seat:
-        offer_freed_seats(registration.training_session_id)
     return get_registration(registration_id)
 
 

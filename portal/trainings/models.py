@@ -49,6 +49,11 @@ class TrainingSession(db.Model):
     fee_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     # Seats held or confirmed: taken with one conditional UPDATE (seats_taken < capacity).
     seats_taken: Mapped[int] = mapped_column(default=0)
+    # Pay-per-use: what a draft becomes once paid ("schedule" or "start"), the net amount
+    # paid so far, and a refund owed that waits for the payment to settle.
+    pending_intent: Mapped[str | None] = mapped_column(String(10))
+    paid_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    refund_owed_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     # Extra questions on the registration form: "off", "optional" or "required".
     ask_company: Mapped[str] = mapped_column(String(10), default="off")
     ask_phone: Mapped[str] = mapped_column(String(10), default="off")

@@ -19,6 +19,7 @@ from sqlalchemy import case, func, select
 from wtforms.validators import ValidationError
 
 from portal import money
+from portal.csvutil import cell as _cell
 from portal.extensions import db
 from portal.fields import MoneyField
 from portal.i18n import format_money
@@ -262,12 +263,6 @@ def list_registrants(session_id: int):
     if request.args.get("format") == "csv":
         return _csv(training)
     return _page(training)
-
-
-def _cell(value) -> str:
-    """Text as a spreadsheet shows it, never as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _when(value) -> str:

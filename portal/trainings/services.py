@@ -88,6 +88,28 @@ def schedule_session(
     return training
 
 
+def save_draft(
+    organizer: User, details: SessionDetails, settings: SiteSettings, intent: str, training=None
+) -> TrainingSession:
+    """Pay-per-use: keep the session as an unpaid draft that becomes scheduled (or started) once paid."""
+    if training is None:
+        training = TrainingSession(
+            organizer_id=organizer.id,
+            currency=settings.currency,
+            fee_cents=0,
+            seats_taken=0,
+            status=SessionStatus.DRAFT,
+        )
+        db.session.add(training)
+    elif training.status != SessionStatus.DRAFT:
+        raise TrainingError("not_a_draft")
+    _apply(training, details, settings)
+    training.set_times(utcnow() if intent == "start" else details.start_at)
+    training.pending_intent = intent
+    db.session.commit()
+    return training
+
+
 def update_session(training: TrainingSession, details: SessionDetails, settings: SiteSettings) -> None:
     if not training.is_editable:
         raise TrainingError("not_editable")

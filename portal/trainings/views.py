@@ -6,12 +6,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.admin.services import get_settings
+from portal.billing import services as billing
 from portal.billing.pricing import AudioType, estimate
 from portal.extensions import db
+from portal.i18n import format_money
 from portal.mail.services import deliver_pending
 from portal.registration.services import cancel_session_registrations
 from portal.trainings import services
 from portal.trainings.forms import SessionForm
+from portal.trainings.status import SessionStatus
 from portal.web import is_htmx, render_page_or_fragment
 
 bp = Blueprint("trainings", __name__, url_prefix="/sessions")
@@ -93,13 +96,14 @@ def _render_form(form: SessionForm, training, status: int = 200):
 
 
 def _edit_or_create(training=None):
-    allowed = EDIT_INTENTS if training else NEW_INTENTS
+    draft = training is None or training.status == SessionStatus.DRAFT
+    allowed = NEW_INTENTS if draft else EDIT_INTENTS
     intent = request.form.get("intent", "save" if training else "schedule")
     saving = intent in allowed
     if not saving and is_htmx() and not get_settings().pay_per_use:
         abort(404)  # no live estimate while pay-per-use is off
     # Only a new session started now may leave the start empty or in the past.
-    form = _build_form(start_now=training is None and intent == "start", training=training)
+    form = _build_form(start_now=draft and intent == "start", training=training)
     if request.method == "GET":
         return _render_form(form, training)
     valid = form.validate()
@@ -107,6 +111,10 @@ def _edit_or_create(training=None):
         form.clear_errors_outside_live_fields()
     if saving and valid:
         details = _details(form)
+        if draft and get_settings().pay_per_use:
+            # Pay-per-use: nothing is scheduled or started before its estimate is paid.
+            training = services.save_draft(current_user, details, get_settings(), intent, training)
+            return redirect(url_for("billing.estimate_page", session_id=training.id), code=303)
         if training is None:
             training = services.schedule_session(
                 current_user, details, get_settings(), start_now=intent == "start"
@@ -126,7 +134,18 @@ def _edit_or_create(training=None):
                     else _("This session can no longer be changed.")
                 )
                 return _render_form(form, training, 422)
-            flash(_("Session updated."), "success")
+            balance = billing.after_edit(training) if get_settings().pay_per_use else 0
+            if balance > 0:
+                flash(
+                    _(
+                        "Session updated. Its estimate rose: "
+                        "pay the difference (%(amount)s) before it starts.",
+                        amount=format_money(balance, training.currency),
+                    ),
+                    "error",
+                )
+            else:
+                flash(_("Session updated."), "success")
         return redirect(url_for("trainings.detail", session_id=training.id), code=303)
     return _render_form(form, training, 422 if saving else 200)
 
@@ -178,7 +197,10 @@ def cancel(session_id: int):
     if not training.is_editable:
         flash(_("This session can no longer be cancelled."), "error")
         return redirect(url_for("trainings.detail", session_id=training.id), code=303)
+    started = training.status == SessionStatus.STARTED
     services.cancel_session(training)
+    if not started:
+        billing.cancel_paid(training)
     failures = cancel_session_registrations(training)
     deliver_pending()
     if failures:

@@ -108,12 +108,33 @@ def test_live_estimate_with_javascript(app, live_server, page, new_context):
     expect(panel.locator(".errors")).to_have_count(0)
     assert_no_reload()
 
-    # Schedule it: a real submit lands on the organizer's session page.
+    # Schedule it (pay-per-use): the Estimated session cost page shows the same numbers.
     title = "Browser-tested negotiation"
     start = (datetime.now(UTC) + timedelta(days=14)).strftime("%Y-%m-%dT10:00")
     page.get_by_label("Title", exact=True).fill(title)
     page.get_by_label("Start", exact=True).fill(start)
     page.get_by_role("button", name="Schedule", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/sessions/\d+/estimate$"))
+    expect(page.locator("#estimate")).to_have_attribute("data-total", "59.70")
+    # "Change" keeps every value; a new duration gives a new total.
+    page.get_by_role("link", name="Change").click()
+    expect(page.get_by_label("Title", exact=True)).to_have_value(title)
+    expect(page.get_by_label("Expected attendees", exact=True)).to_have_value("10")
+    page.get_by_label("Duration (minutes)", exact=True).fill("60")
+    page.get_by_role("button", name="Schedule", exact=True).click()
+    # 60 x 11 x 0.0125 = 8.25 and 60 x 4 x 0.09 = 21.60
+    expect(page.locator("#estimate")).to_have_attribute("data-total", "29.85")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator("#amount-due")).to_have_attribute("data-amount", "29.85")
+    # A decline first: the session stays an unpaid draft with the reason.
+    page.get_by_label("Test payment method").select_option("fake-processor-declined-visa-nonce")
+    page.get_by_role("button", name="Pay", exact=True).click()
+    expect(page.locator("#session-status")).to_have_attribute("data-status", "draft")
+    expect(page.get_by_text("Your card was declined by the bank.")).to_be_visible()
+    page.get_by_role("link", name="Pay now").click()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Test payment method").select_option("fake-valid-visa-nonce")
+    page.get_by_role("button", name="Pay", exact=True).click()
     expect(page).to_have_url(re.compile(r"/sessions/\d+$"))
     expect(page.locator("#session-status")).to_have_attribute("data-status", "scheduled")
     expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()

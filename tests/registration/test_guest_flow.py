@@ -191,11 +191,19 @@ def test_an_expired_hold_frees_its_seat_and_its_coupon(app, client, paid_session
         assert services.expire_holds() == 1
         assert seats_taken(paid_session["id"]) == 0
         assert db.session.scalar(db.select(Coupon.uses).where(Coupon.code == "SAVE25XY")) == 0
-    # Paying after the hold expired takes a free seat again and charges the full fee.
+    # Paying after the hold expired takes a free seat again, but shows the new price before charging.
+    response = pay(client, manage)
+    assert response.status_code == 409 and "the coupon was released" in response.text
+    assert 'data-amount="49.00"' in response.text
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Payment)) == 0
+        assert seats_taken(paid_session["id"]) == 1
+    apply_coupon(client, manage, "SAVE25XY")
     pay(client, manage)
     assert status_of(client, manage) == "confirmed"
     with app.app_context():
-        assert db.session.scalar(db.select(Registration)).payment.amount_cents == 4900
+        assert db.session.scalar(db.select(Registration)).payment.amount_cents == 3675
+        assert db.session.scalar(db.select(Coupon.uses).where(Coupon.code == "SAVE25XY")) == 1
 
 
 def test_paying_after_the_hold_expired_with_no_seat_left_is_refused_plainly(app, client, paid_session):

@@ -163,6 +163,8 @@ def test_estimate_is_hidden_while_cost_inputs_are_invalid(organizer):
 
 
 def test_schedule_saves_the_session_in_utc_with_its_estimate_snapshot(app, organizer):
+    with app.app_context():
+        set_settings(pay_per_use_enabled=False)  # scheduled directly; pay-per-use: tests/billing
     response = post(organizer, intent="schedule", **form_data(start=f"{NEXT_YEAR}-07-01T10:00"))
     assert response.status_code == 303
     (training,) = saved(app)
@@ -187,6 +189,8 @@ def test_a_later_rate_change_never_rewrites_a_saved_estimate(app, organizer):
 
 
 def test_start_now_starts_the_session_immediately(app, organizer):
+    with app.app_context():
+        set_settings(pay_per_use_enabled=False)
     before = datetime.now(UTC)
     response = post(organizer, intent="start", **form_data(start=""))
     assert response.status_code == 303
@@ -250,6 +254,8 @@ def test_largest_inputs_at_the_highest_rates_are_stored_exactly(app, organizer):
 
 
 def test_editing_cannot_skip_the_past_start_rule_with_a_tampered_intent(app, organizer):
+    with app.app_context():
+        set_settings(pay_per_use_enabled=False)
     post(organizer, intent="schedule", **form_data())
     (training,) = saved(app)
     url = f"/sessions/{training.id}/edit"

@@ -23,6 +23,7 @@ VALID = {
     "hold_minutes": "15",
     "offer_minutes": "60",
     "refund_until_hours": "24",
+    "pay_per_use_refundable": "y",
 }
 
 

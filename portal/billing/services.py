@@ -1,0 +1,304 @@
+"""Pay-per-use: an organizer pays a session's estimated cost before it is scheduled or started.
+
+The amount always comes from ``pricing.estimate`` with the rates in force when
+the organizer pays; each payment keeps that snapshot (``SessionCharge``), and
+is attributed to the organizer's department at that moment.
+"""
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+
+from portal.admin import audit
+from portal.admin.services import get_settings
+from portal.billing.models import ChargeKind, DepartmentBudget, SessionCharge
+from portal.billing.pricing import AudioType, Quote, Usage, estimate
+from portal.database import utcnow
+from portal.extensions import db
+from portal.payments import services as payments
+from portal.payments.models import Payment, Purpose
+from portal.trainings.models import TrainingSession
+from portal.trainings.status import SessionStatus, transition
+
+log = logging.getLogger(__name__)
+
+
+class BillingError(Exception):
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def quote_for(training: TrainingSession) -> Quote:
+    """The session's estimate now, from the one pricing function and the site's current rates."""
+    usage = Usage(
+        duration_minutes=training.duration_minutes,
+        expected_attendees=training.expected_attendees,
+        audio=AudioType(training.audio),
+        teleconference_participants=training.teleconference_participants,
+    )
+    return estimate(usage, get_settings().rates())
+
+
+def balance_cents(training: TrainingSession, quote: Quote | None = None) -> int:
+    """What is still to pay (positive) or to give back (negative) for the current estimate."""
+    quote = quote or quote_for(training)
+    return quote.total_cents - training.paid_cents
+
+
+def period_of(moment: datetime) -> str:
+    return moment.strftime("%Y-%m")
+
+
+def department_spend(department_id: int, period: str, currency: str) -> int:
+    """Net pay-per-use spend of a department in a month: charges minus refunds."""
+    start = datetime.strptime(period + "-01", "%Y-%m-%d").replace(tzinfo=utcnow().tzinfo)
+    year, month = start.year + (start.month // 12), start.month % 12 + 1
+    end = start.replace(year=year, month=month)
+    signed = func.sum(
+        db.case(
+            (SessionCharge.kind == ChargeKind.REFUND, -SessionCharge.amount_cents),
+            else_=SessionCharge.amount_cents,
+        )
+    )
+    return int(
+        db.session.scalar(
+            select(func.coalesce(signed, 0)).where(
+                SessionCharge.department_id == department_id,
+                SessionCharge.currency == currency,
+                SessionCharge.created_at >= start,
+                SessionCharge.created_at < end,
+            )
+        )
+    )
+
+
+def budget_remaining(training: TrainingSession, moment: datetime | None = None) -> int | None:
+    """The organizer's department budget left this month; None when no budget is set."""
+    department_id = training.organizer.department_id
+    if department_id is None:
+        return None
+    period = period_of(moment or utcnow())
+    budget = db.session.scalar(
+        select(DepartmentBudget).where(
+            DepartmentBudget.department_id == department_id, DepartmentBudget.period == period
+        )
+    )
+    if budget is None or budget.currency != training.currency:
+        return None
+    return budget.amount_cents - department_spend(department_id, period, budget.currency)
+
+
+def _reference(training: TrainingSession) -> str:
+    # One purchase per charge: the first payment, then each difference after an edit.
+    count = db.session.scalar(
+        select(func.count())
+        .select_from(SessionCharge)
+        .where(SessionCharge.training_session_id == training.id, SessionCharge.kind == ChargeKind.CHARGE)
+    )
+    return f"training:{training.id}:{count + 1}"
+
+
+def checkout(training: TrainingSession) -> Payment:
+    """Open (or reuse) the payment attempt for what the session's estimate still needs."""
+    quote = quote_for(training)
+    due = balance_cents(training, quote)
+    if due <= 0:
+        raise BillingError("nothing_to_pay")
+    remaining = budget_remaining(training)
+    if remaining is not None and due > remaining and not get_settings().allow_budget_overrun:
+        raise BillingError("over_budget")
+    training.estimate_cents = quote.total_cents
+    training.estimate_snapshot = quote.snapshot()
+    db.session.commit()
+    return payments.open_attempt(Purpose.PAY_PER_USE, _reference(training), due, quote.currency)
+
+
+def pay(training_id: int, payment_id: int, nonce: str, allowed: payments.AllowedMethods) -> Payment:
+    payment = payments.get_payment(payment_id)
+    if (
+        payment is None
+        or payment.purpose != Purpose.PAY_PER_USE
+        or not payment.reference.startswith(f"training:{training_id}:")
+    ):
+        raise BillingError("not_found")
+    payment = payments.pay(payment_id, nonce, allowed)
+    if payment.is_paid:
+        record_charge(payment)
+    return payments.get_payment(payment_id)
+
+
+def _training_of(payment: Payment) -> TrainingSession | None:
+    _, training_id, _ = payment.reference.split(":")
+    return db.session.get(TrainingSession, int(training_id))
+
+
+def record_charge(payment: Payment) -> None:
+    """A pay-per-use payment went through: record what it paid for, then schedule or start a draft.
+
+    Idempotent: the payer's request and the reconciler may both get here.
+    """
+    training = _training_of(payment)
+    if training is None or db.session.scalar(
+        select(SessionCharge.id).where(
+            SessionCharge.payment_id == payment.id, SessionCharge.kind == ChargeKind.CHARGE
+        )
+    ):
+        return
+    db.session.add(
+        SessionCharge(
+            training_session_id=training.id,
+            payment_id=payment.id,
+            kind=ChargeKind.CHARGE,
+            amount_cents=payment.amount_cents,
+            currency=payment.currency,
+            organizer_id=training.organizer_id,
+            department_id=training.organizer.department_id,
+            snapshot=training.estimate_snapshot,
+        )
+    )
+    db.session.execute(
+        update(TrainingSession)
+        .where(TrainingSession.id == training.id)
+        .values(paid_cents=TrainingSession.paid_cents + payment.amount_cents)
+    )
+    db.session.refresh(training)
+    if training.status == SessionStatus.DRAFT and training.pending_intent:
+        _publish(training)
+    audit.record(
+        "pay_per_use.paid",
+        training,
+        payment=payment.order_id,
+        amount_cents=payment.amount_cents,
+        department=training.organizer.department_id,
+    )
+    db.session.commit()
+
+
+def _publish(training: TrainingSession) -> None:
+    if training.pending_intent == "start":
+        training.status = transition(training.status, SessionStatus.STARTED)
+        training.set_times(utcnow())
+    else:
+        training.status = transition(training.status, SessionStatus.SCHEDULED)
+    training.pending_intent = None
+
+
+def on_pay_per_use_payment(payment: Payment) -> None:
+    if payment.is_paid:
+        record_charge(payment)
+
+
+def is_paid_up(training: TrainingSession) -> bool:
+    return balance_cents(training) <= 0
+
+
+def start(training: TrainingSession) -> None:
+    """Start a scheduled session; with pay-per-use on, only once its estimate is fully paid."""
+    if get_settings().pay_per_use and not is_paid_up(training):
+        raise BillingError("unpaid")
+    training.status = transition(training.status, SessionStatus.STARTED)
+    audit.record("session.started", training)
+    db.session.commit()
+
+
+def refund(training: TrainingSession, amount_cents: int, reason: str) -> int:
+    """Give back up to ``amount_cents`` of the session's payments, newest first; returns what was refunded.
+
+    A payment that has not settled yet cannot be refunded in part: what it owes
+    waits in ``refund_owed_cents`` and ``settle_owed_refunds`` retries later.
+    """
+    left = amount_cents
+    refunded = 0
+    charges = db.session.scalars(
+        select(SessionCharge)
+        .where(SessionCharge.training_session_id == training.id, SessionCharge.kind == ChargeKind.CHARGE)
+        .order_by(SessionCharge.id.desc())
+    ).all()
+    for charge in charges:
+        if left <= 0:
+            break
+        payment = charge.payment
+        portion = min(left, payment.refundable_cents)
+        if portion <= 0:
+            continue
+        try:
+            record = payments.refund(payment.id, portion, reason=reason)
+        except payments.PaymentError as exc:
+            log.info("session %s: refund of %s waits (%s)", training.id, portion, exc.code)
+            continue
+        db.session.add(
+            SessionCharge(
+                training_session_id=training.id,
+                payment_id=payment.id,
+                refund_id=record.id,
+                kind=ChargeKind.REFUND,
+                amount_cents=record.amount_cents,
+                currency=record.currency,
+                organizer_id=training.organizer_id,
+                department_id=charge.department_id,
+                snapshot=training.estimate_snapshot,
+            )
+        )
+        db.session.execute(
+            update(TrainingSession)
+            .where(TrainingSession.id == training.id)
+            .values(paid_cents=TrainingSession.paid_cents - record.amount_cents)
+        )
+        db.session.commit()
+        left -= record.amount_cents
+        refunded += record.amount_cents
+    db.session.execute(
+        update(TrainingSession)
+        .where(TrainingSession.id == training.id)
+        .values(refund_owed_cents=max(left, 0))
+    )
+    audit.record(
+        "pay_per_use.refunded", training, refunded_cents=refunded, owed_cents=max(left, 0), reason=reason
+    )
+    db.session.commit()
+    return refunded
+
+
+def after_edit(training: TrainingSession) -> int:
+    """After a paid session changed: a lower estimate refunds the difference. Returns the balance."""
+    if not training.paid_cents and not training.refund_owed_cents:
+        return balance_cents(training)
+    quote = quote_for(training)
+    training.estimate_cents = quote.total_cents
+    training.estimate_snapshot = quote.snapshot()
+    db.session.commit()
+    balance = balance_cents(training, quote)
+    if balance < 0:
+        refund(training, -balance, "estimate lowered")
+    return balance_cents(training, quote)
+
+
+def cancel_paid(training: TrainingSession) -> int:
+    """A paid session cancelled before it started: refund it when the site's policy says so."""
+    if training.paid_cents <= 0 or not get_settings().pay_per_use_refundable:
+        return 0
+    return refund(training, training.paid_cents, "session cancelled")
+
+
+def settle_owed_refunds() -> int:
+    """Retry refunds that waited for their payment to settle (run by the jobs loop)."""
+    done = 0
+    for training in db.session.scalars(
+        select(TrainingSession).where(TrainingSession.refund_owed_cents > 0)
+    ).all():
+        for charge in training_charges(training):
+            payments.refresh_payment(charge.payment_id)
+        done += refund(training, training.refund_owed_cents, "owed refund after settlement")
+    return done
+
+
+def training_charges(training: TrainingSession) -> list[SessionCharge]:
+    return list(
+        db.session.scalars(
+            select(SessionCharge)
+            .where(SessionCharge.training_session_id == training.id)
+            .order_by(SessionCharge.id)
+        )
+    )

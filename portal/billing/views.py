@@ -1,0 +1,126 @@
+"""Pay-per-use pages: the Estimated session cost page and the organizer's checkout."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from portal.admin.services import get_settings
+from portal.billing import services
+from portal.mail.services import deliver_pending
+from portal.payments.component import allowed_methods, component_context
+from portal.payments.messages import failure_message
+from portal.payments.services import PaymentError, get_payment
+from portal.trainings import services as trainings
+from portal.trainings.status import SessionStatus
+
+bp = Blueprint("billing", __name__, url_prefix="/sessions")
+
+
+@bp.app_template_global("billing_balance")
+def billing_balance(training) -> int:
+    return services.balance_cents(training)
+
+
+MESSAGES = {
+    "nothing_to_pay": _l("Nothing is left to pay for this session."),
+    "over_budget": _l(
+        "This payment is more than what is left of your department's budget this month. "
+        "Ask an administrator to raise the budget or to allow overruns."
+    ),
+    "unpaid": _l("Pay the session's estimated cost before it can start."),
+    "not_found": _l("This payment does not belong to this session."),
+}
+
+
+def _session_or_404(session_id: int):
+    if not get_settings().pay_per_use:
+        abort(404)
+    training = trainings.managed_session(session_id, current_user)
+    if training is None:
+        abort(404)
+    return training
+
+
+@bp.route("/<id:session_id>/estimate")
+@login_required
+def estimate_page(session_id: int):
+    """The Estimated session cost page: the same numbers as the live estimate, from the same function."""
+    training = _session_or_404(session_id)
+    quote = services.quote_for(training)
+    return render_template(
+        "billing/estimate.html",
+        training=training,
+        quote=quote,
+        live_errors=[],
+        balance=services.balance_cents(training, quote),
+        budget_left=services.budget_remaining(training),
+    )
+
+
+@bp.route("/<id:session_id>/checkout", methods=["POST"])
+@login_required
+def checkout(session_id: int):
+    training = _session_or_404(session_id)
+    try:
+        payment = services.checkout(training)
+    except services.BillingError as exc:
+        flash(str(MESSAGES[exc.code]), "error")
+        return redirect(url_for("billing.estimate_page", session_id=training.id), code=303)
+    return redirect(url_for("billing.pay", session_id=training.id, payment_id=payment.id), code=303)
+
+
+@bp.route("/<id:session_id>/pay/<id:payment_id>", methods=["GET", "POST"])
+@login_required
+def pay(session_id: int, payment_id: int):
+    """Billing information and the payment component; the amount is the attempt's, set by the server."""
+    training = _session_or_404(session_id)
+    payment = get_payment(payment_id)
+    if payment is None or not payment.reference.startswith(f"training:{training.id}:"):
+        abort(404)
+    if payment.status != "pending":
+        return redirect(url_for("trainings.detail", session_id=training.id), code=303)
+    error = None
+    if request.method == "POST":
+        try:
+            payment = services.pay(
+                training.id,
+                payment.id,
+                request.form.get("payment_method_nonce", ""),
+                allowed_methods(get_settings()),
+            )
+        except (PaymentError, services.BillingError) as exc:
+            error = failure_message(exc.code) if isinstance(exc, PaymentError) else str(MESSAGES[exc.code])
+        else:
+            deliver_pending()
+            if payment.is_paid:
+                flash(_("Payment received."), "success")
+            elif payment.status in ("processing", "unknown"):
+                flash(failure_message(payment.failure_code), "info")
+            else:
+                flash(failure_message(payment.failure_code), "error")
+            return redirect(url_for("trainings.detail", session_id=training.id), code=303)
+    return render_template(
+        "billing/pay.html",
+        training=training,
+        payment=payment,
+        department=training.organizer.department,
+        budget_left=services.budget_remaining(training),
+        component=component_context(get_settings(), payment.amount_cents, payment.currency),
+        payment_error=error,
+    ), (422 if error else 200)
+
+
+@bp.route("/<id:session_id>/start", methods=["POST"])
+@login_required
+def start(session_id: int):
+    training = trainings.managed_session(session_id, current_user) or abort(404)
+    if training.status != SessionStatus.SCHEDULED:
+        flash(_("Only a scheduled session can be started."), "error")
+    else:
+        try:
+            services.start(training)
+            flash(_("Session started."), "success")
+        except services.BillingError as exc:
+            flash(str(MESSAGES[exc.code]), "error")
+    return redirect(url_for("trainings.detail", session_id=training.id), code=303)

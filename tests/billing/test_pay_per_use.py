@@ -1,0 +1,259 @@
+"""Pay-per-use: an organizer pays the estimated cost before a session is scheduled or started."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from portal.accounts.models import User
+from portal.billing import services as billing
+from portal.billing.models import DepartmentBudget, SessionCharge
+from portal.extensions import db
+from portal.payments import services as payments
+from portal.payments.models import Payment
+from portal.trainings.models import TrainingSession
+from tests.conftest import csrf_from, login
+from tests.factories import enable_ecommerce, make_user, set_settings
+
+START = (datetime.now(UTC) + timedelta(days=20)).strftime("%Y-%m-%dT10:00")
+FORM = {
+    "title": "Quarterly sales training",
+    "description": "",
+    "start": START,
+    "timezone": "UTC",
+    "duration_minutes": "60",
+    "capacity": "20",
+    "expected_attendees": "10",
+    "audio": "toll",
+    "teleconference_participants": "4",
+    "session_fee": "0",
+    "ask_company": "off",
+    "ask_phone": "off",
+    "meeting_url": "",
+}
+
+
+@pytest.fixture
+def organizer(app, client):
+    with app.app_context():
+        enable_ecommerce()
+        make_user("organizer@example.com")
+    login(client, "organizer@example.com")
+    return client
+
+
+def submit(client, url="/sessions/new", intent="schedule", **changes):
+    token = csrf_from(client.get(url).text)
+    return client.post(url, data={**FORM, **changes, "intent": intent, "csrf_token": token})
+
+
+def session(app) -> TrainingSession:
+    with app.app_context():
+        training = db.session.scalar(db.select(TrainingSession))
+        db.session.expunge(training)
+        return training
+
+
+def continue_and_pay(client, session_id, nonce="fake-valid-visa-nonce"):
+    estimate = client.get(f"/sessions/{session_id}/estimate")
+    checkout = client.post(f"/sessions/{session_id}/checkout", data={"csrf_token": csrf_from(estimate.text)})
+    assert checkout.status_code == 303, checkout.text
+    pay_url = checkout.headers["Location"]
+    page = client.get(pay_url)
+    return client.post(
+        pay_url, data={"payment_method_nonce": nonce, "csrf_token": csrf_from(page.text)}
+    ), page
+
+
+def test_schedule_shows_the_estimated_cost_page_with_the_live_estimates_numbers(app, organizer):
+    live = organizer.post(
+        "/sessions/new",
+        data={**FORM, "intent": "estimate", "csrf_token": csrf_from(organizer.get("/sessions/new").text)},
+        headers={"HX-Request": "true"},
+    )
+    response = submit(organizer)
+    training = session(app)
+    assert response.headers["Location"] == f"/sessions/{training.id}/estimate"
+    assert training.status == "draft" and training.pending_intent == "schedule"
+    page = organizer.get(response.headers["Location"]).text
+    # 60 x 11 x 0.0125 = 8.25, 60 x 4 x 0.09 = 21.60: 29.85 on both
+    for text in (live.text, page):
+        assert 'data-total="29.85" data-person-minutes="660" data-teleconference-minutes="240"' in text
+    assert ">Change</a>" in page and ">Continue</button>" in page
+    # An unpaid draft is not published.
+    assert organizer.get(f"/s/{training.public_token}").status_code == 404
+
+
+def test_change_keeps_every_value_and_a_new_duration_gives_a_new_total(app, organizer):
+    submit(organizer)
+    training = session(app)
+    edit = organizer.get(f"/sessions/{training.id}/edit").text
+    assert (
+        'value="Quarterly sales training"' in edit and 'value="60"' in edit and ">Schedule</button>" in edit
+    )
+    response = submit(organizer, f"/sessions/{training.id}/edit", duration_minutes="120")
+    assert response.headers["Location"] == f"/sessions/{training.id}/estimate"
+    assert 'data-total="59.70"' in organizer.get(response.headers["Location"]).text
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(TrainingSession)) == 1
+
+
+def test_paying_schedules_the_session_and_keeps_what_it_paid_for(app, organizer):
+    submit(organizer)
+    training = session(app)
+    response, pay_page = continue_and_pay(organizer, training.id)
+    assert 'id="amount-due" data-amount="29.85"' in pay_page.text and "Sales" in pay_page.text
+    assert response.headers["Location"] == f"/sessions/{training.id}"
+    assert 'data-status="scheduled"' in organizer.get(f"/sessions/{training.id}").text
+    assert organizer.get(f"/s/{training.public_token}").status_code == 200
+    with app.app_context():
+        (charge,) = db.session.scalars(db.select(SessionCharge)).all()
+        assert (charge.kind, charge.amount_cents, charge.department.name) == ("charge", 2985, "Sales")
+        assert charge.snapshot["rates"]["person_minute"] == "0.0125"
+        assert charge.snapshot["usage"] == {
+            "duration_minutes": 60,
+            "expected_attendees": 10,
+            "audio": "toll",
+            "teleconference_participants": 4,
+        }
+        set_settings(person_minute_rate=Decimal("1"))  # a later rate change rewrites nothing
+        assert db.session.get(SessionCharge, charge.id).snapshot["total_cents"] == 2985
+        assert db.session.get(TrainingSession, training.id).paid_cents == 2985
+
+
+def test_a_decline_leaves_an_unpaid_draft_that_can_be_paid_later(app, organizer):
+    submit(organizer)
+    training = session(app)
+    response, _ = continue_and_pay(organizer, training.id, "fake-processor-declined-visa-nonce")
+    page = organizer.get(response.headers["Location"]).text
+    assert (
+        'data-status="draft"' in page
+        and "Your card was declined by the bank." in page
+        and ">Pay now</a>" in page
+    )
+    continue_and_pay(organizer, training.id)
+    assert session(app).status == "scheduled"
+
+
+def test_start_now_starts_once_paid(app, organizer):
+    submit(organizer, intent="start", start="")
+    training = session(app)
+    assert training.status == "draft" and training.pending_intent == "start"
+    continue_and_pay(organizer, training.id)
+    assert session(app).status == "started"
+
+
+def test_no_unpaid_session_can_start(app, organizer):
+    submit(organizer)
+    training = session(app)
+    start = organizer.post(
+        f"/sessions/{training.id}/start",
+        data={"csrf_token": csrf_from(organizer.get(f"/sessions/{training.id}").text)},
+    )
+    assert start.status_code == 303 and session(app).status == "draft"
+
+
+def test_a_higher_estimate_must_be_paid_before_the_session_starts(app, organizer, payments_sandbox):
+    submit(organizer)
+    training = session(app)
+    continue_and_pay(organizer, training.id)
+    update = submit(organizer, f"/sessions/{training.id}/edit", intent="save", duration_minutes="120")
+    assert update.status_code == 303
+    detail = organizer.get(f"/sessions/{training.id}").text
+    assert "pay the difference ($29.85)" in detail
+    token = csrf_from(detail)
+    organizer.post(f"/sessions/{training.id}/start", data={"csrf_token": token})
+    assert session(app).status == "scheduled"
+    response, pay_page = continue_and_pay(organizer, training.id)
+    assert 'data-amount="29.85"' in pay_page.text
+    organizer.post(
+        f"/sessions/{training.id}/start",
+        data={"csrf_token": csrf_from(organizer.get(f"/sessions/{training.id}").text)},
+    )
+    assert session(app).status == "started"
+    with app.app_context():
+        charges = db.session.scalars(db.select(SessionCharge.amount_cents).order_by(SessionCharge.id)).all()
+        assert charges == [2985, 2985] and db.session.get(TrainingSession, training.id).paid_cents == 5970
+
+
+def test_a_lower_estimate_refunds_the_difference_once_the_payment_settles(app, organizer, payments_sandbox):
+    submit(organizer, duration_minutes="120")
+    training = session(app)
+    continue_and_pay(organizer, training.id)  # 59.70
+    submit(organizer, f"/sessions/{training.id}/edit", intent="save", duration_minutes="60")  # now 29.85
+    assert (
+        "A refund of $29.85 is sent once the payment settles."
+        in organizer.get(f"/sessions/{training.id}").text
+    )
+    with app.app_context():
+        sale_id = db.session.scalar(db.select(Payment)).gateway_transaction_id
+        payments.gateway().settle(sale_id)
+        assert billing.settle_owed_refunds() == 2985
+        training_row = db.session.get(TrainingSession, training.id)
+        assert (training_row.paid_cents, training_row.refund_owed_cents) == (2985, 0)
+        refunds = db.session.scalars(db.select(SessionCharge).where(SessionCharge.kind == "refund")).all()
+        assert [r.amount_cents for r in refunds] == [2985]
+    credits = [t for t in payments_sandbox.transactions() if t.get("refunded_transaction_id") == sale_id]
+    assert [str(c["amount"]) for c in credits] == ["29.85"]
+
+
+@pytest.mark.parametrize("refundable, status", [(True, "voided"), (False, "submitted_for_settlement")])
+def test_cancelling_a_paid_session_before_it_starts_follows_the_policy(app, organizer, refundable, status):
+    with app.app_context():
+        set_settings(pay_per_use_refundable=refundable)
+    submit(organizer)
+    training = session(app)
+    continue_and_pay(organizer, training.id)
+    preview = organizer.get(f"/sessions/{training.id}/cancel")
+    organizer.post(f"/sessions/{training.id}/cancel", data={"csrf_token": csrf_from(preview.text)})
+    with app.app_context():
+        assert db.session.scalar(db.select(Payment)).status == status
+
+
+def test_with_pay_per_use_off_sessions_schedule_directly(app, organizer):
+    with app.app_context():
+        set_settings(pay_per_use_enabled=False)
+    response = submit(organizer)
+    training = session(app)
+    assert training.status == "scheduled" and response.headers["Location"] == f"/sessions/{training.id}"
+    assert organizer.get(f"/sessions/{training.id}/estimate").status_code == 404
+
+
+def test_a_department_budget_is_shown_and_enforced(app, organizer):
+    with app.app_context():
+        sales = db.session.scalar(db.select(User).where(User.email == "organizer@example.com")).department
+        db.session.add(
+            DepartmentBudget(
+                department_id=sales.id,
+                period=billing.period_of(datetime.now(UTC)),
+                amount_cents=2000,
+                currency="USD",
+            )
+        )
+        db.session.commit()
+    submit(organizer)
+    training = session(app)
+    estimate = organizer.get(f"/sessions/{training.id}/estimate").text
+    assert 'id="budget-left" data-budget-left="20.00"' in estimate
+    refused = organizer.post(
+        f"/sessions/{training.id}/checkout", data={"csrf_token": csrf_from(estimate)}, follow_redirects=True
+    )
+    assert "more than what is left of your department" in refused.text
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Payment)) == 0
+        set_settings(allow_budget_overrun=True)
+    continue_and_pay(organizer, training.id)
+    assert session(app).status == "scheduled"
+
+
+def test_another_organizers_session_answers_404_on_every_pay_per_use_route(app, organizer):
+    submit(organizer)
+    training = session(app)
+    with app.app_context():
+        make_user("organizer2@example.com", department="Engineering")
+    other = app.test_client()
+    login(other, "organizer2@example.com")
+    token = csrf_from(other.get("/sessions/").text)
+    assert other.get(f"/sessions/{training.id}/estimate").status_code == 404
+    assert other.post(f"/sessions/{training.id}/checkout", data={"csrf_token": token}).status_code == 404
+    assert other.post(f"/sessions/{training.id}/start", data={"csrf_token": token}).status_code == 404
