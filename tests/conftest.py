@@ -12,7 +12,7 @@ import threading
 
 import flask_migrate
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
@@ -207,3 +207,20 @@ def live_server_url(app):
         thread.join(10)
         server.server_close()
         assert not thread.is_alive(), "the live server did not stop"
+
+
+def count_queries(app, client, url) -> int:
+    """How many SQL statements one GET of ``url`` runs (pages must stay O(1) in queries)."""
+    with app.app_context():
+        engine = db.engine
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return len(statements)

@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 
 from portal.accounts.models import Department, Role, User
 from portal.admin.models import AuditEntry
@@ -30,7 +30,7 @@ from portal.payments import services as payments
 from portal.payments.models import Payment, Purpose, Refund, RefundStatus
 from portal.trainings.models import TrainingSession
 from portal.trainings.services import SessionDetails, save_draft
-from tests.conftest import csrf_from, login, reset_database
+from tests.conftest import count_queries, csrf_from, login, reset_database
 from tests.factories import enable_ecommerce, make_user
 
 REPORT = "/admin/reports/pay-per-use"
@@ -188,22 +188,6 @@ def report_totals(html: str) -> list[tuple]:
         (row["currency"], row["sessions"], row["paid"], row["refunds"], row["net"])
         for row in page_rows(html, "total")
     ]
-
-
-def count_queries(app, client, url) -> int:
-    with app.app_context():
-        engine = db.engine
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return len(statements)
 
 
 def post_reimburse(client, department_id, period=THIS_MONTH, currency="USD", **extra):

@@ -11,7 +11,7 @@ from decimal import Decimal
 from urllib.parse import urlparse
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from portal.accounts.models import Role
 from portal.coupons import services as coupons
@@ -20,7 +20,7 @@ from portal.extensions import db
 from portal.payments.models import Payment, Refund
 from portal.payments.services import gateway, refresh_payment
 from portal.registration.models import Registration
-from tests.conftest import csrf_from, login
+from tests.conftest import count_queries, csrf_from, login
 from tests.factories import enable_ecommerce, make_training, make_user
 
 ORGANIZER = "organizer@example.com"
@@ -339,22 +339,6 @@ def test_csv_never_lets_a_spreadsheet_run_a_guest_field_and_the_page_escapes_mar
     rows = list(csv.DictReader(io.StringIO(client.get(registrants_url(site["mine"]) + "?format=csv").text)))
     assert rows[0]["name"] == '\'=HYPERLINK("http://evil.example","x")'
     assert rows[1]["name"] == "<script>alert(1)</script>"
-
-
-def count_queries(app, client, url) -> int:
-    with app.app_context():
-        engine = db.engine
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return len(statements)
 
 
 def test_registrants_page_and_csv_cost_the_same_queries_for_one_or_many_registrants(app, client, site):

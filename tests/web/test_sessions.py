@@ -1,11 +1,10 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from portal.accounts.models import Role
 from portal.extensions import db
-from tests.conftest import csrf_from, login
+from tests.conftest import count_queries, csrf_from, login
 from tests.factories import enable_ecommerce, make_training, make_user
 
 
@@ -121,22 +120,6 @@ def test_cancelling_closes_the_public_page(app, client, two_organizers):
     assert "This session has been cancelled." in public.text
     # A cancelled session cannot be edited any more.
     assert client.get(f"/sessions/{two_organizers['mine']}/edit").status_code == 303
-
-
-def count_queries(app, client, url) -> int:
-    with app.app_context():
-        engine = db.engine
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return len(statements)
 
 
 def test_session_list_query_count_does_not_grow_with_sessions(app, client, two_organizers):
