@@ -95,6 +95,15 @@ def format_exact_money(amount: Decimal, currency: str) -> str:
     return money.format_exact(amount, currency, str(get_locale()))
 
 
+def _labeller(labels: dict):
+    """A template helper that shows a stored code (a status) in the viewer's language."""
+
+    def label(code: str) -> str:
+        return str(labels.get(code, code))
+
+    return label
+
+
 STATUS_LABELS = {
     "draft": _l("Draft (unpaid)"),
     "scheduled": _l("Scheduled"),
@@ -103,8 +112,7 @@ STATUS_LABELS = {
 }
 
 
-def status_label(status: str) -> str:
-    return str(STATUS_LABELS.get(status, status))
+status_label = _labeller(STATUS_LABELS)
 
 
 def audio_label(audio: str) -> str:
@@ -129,8 +137,7 @@ PAYMENT_STATUS_LABELS = {
 }
 
 
-def payment_status_label(status: str) -> str:
-    return str(PAYMENT_STATUS_LABELS.get(status, status))
+payment_status_label = _labeller(PAYMENT_STATUS_LABELS)
 
 
 REGISTRATION_STATUS_LABELS = {
@@ -143,8 +150,7 @@ REGISTRATION_STATUS_LABELS = {
 }
 
 
-def registration_status_label(status: str) -> str:
-    return str(REGISTRATION_STATUS_LABELS.get(status, status))
+registration_status_label = _labeller(REGISTRATION_STATUS_LABELS)
 
 
 METHOD_LABELS = {
