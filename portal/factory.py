@@ -142,6 +142,8 @@ def _init_i18n(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from portal import pagination
+    from portal.accounts.admin_views import bp as users_admin_bp
     from portal.accounts.views import bp as accounts_bp
     from portal.admin.views import bp as admin_bp
     from portal.billing.admin_views import bp as billing_admin_bp
@@ -162,8 +164,10 @@ def _register_blueprints(app: Flask) -> None:
         coupons_bp,
         billing_bp,
         billing_admin_bp,
+        users_admin_bp,
     ):
         app.register_blueprint(blueprint)
+    pagination.init_app(app)
 
 
 # Error pages: (what is raised, status answered, title, message).

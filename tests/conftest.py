@@ -88,8 +88,21 @@ def migrated_url(database_url):
 
 
 def reset_database() -> None:
+    # The audit log refuses deletes (database triggers); between tests we lift that guard
+    # the way only an operator with DDL rights could, and put it back.
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL session_replication_role = replica"))
+        guards = []
+    else:
+        guards = db.session.execute(
+            text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_entries'")
+        ).all()
+        for name, _sql in guards:
+            db.session.execute(text(f'DROP TRIGGER "{name}"'))
     for table in reversed(db.metadata.sorted_tables):
         db.session.execute(table.delete())
+    for _name, sql in guards:
+        db.session.execute(text(sql))
     db.session.add(default_settings())
     db.session.commit()
 

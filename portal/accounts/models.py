@@ -36,6 +36,8 @@ class User(UserMixin, db.Model):
     # Part of the login cookie: bumping it signs the user out everywhere.
     session_version: Mapped[int] = mapped_column(default=1)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # Set when invited; the invitation link is only good for the latest invitation.
+    invited_at = mapped_column(UTCDateTime, nullable=True)
 
     department: Mapped[Department | None] = relationship(lazy="joined")
 

@@ -112,7 +112,14 @@ def checkout(training: TrainingSession) -> Payment:
     training.estimate_cents = quote.total_cents
     training.estimate_snapshot = quote.snapshot()
     db.session.commit()
-    return payments.open_attempt(Purpose.PAY_PER_USE, _reference(training), due, quote.currency)
+    return payments.open_attempt(
+        Purpose.PAY_PER_USE,
+        _reference(training),
+        due,
+        quote.currency,
+        training_session_id=training.id,
+        organizer_id=training.organizer_id,
+    )
 
 
 def pay(training_id: int, payment_id: int, nonce: str, allowed: payments.AllowedMethods) -> Payment:

@@ -58,6 +58,9 @@ class Payment(db.Model):
     purpose: Mapped[str] = mapped_column(String(20))
     # What is being bought, e.g. "registration:12"; meaningful to the purpose's domain.
     reference: Mapped[str] = mapped_column(String(64))
+    # The session and organizer it is for (none for a test charge): the ledger filters on them in SQL.
+    training_session_id: Mapped[int | None] = mapped_column(ForeignKey("training_sessions.id"), index=True)
+    organizer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(30), default=PaymentStatus.PENDING, index=True)
@@ -77,7 +80,7 @@ class Payment(db.Model):
     dispute_id: Mapped[str | None] = mapped_column(String(64))
     dispute_status: Mapped[str | None] = mapped_column(String(30))
     dispute_updated_at = mapped_column(UTCDateTime, nullable=True)
-    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
     # When the sale was sent: the reconciler looks up attempts left unknown since then.
     sent_at = mapped_column(UTCDateTime, nullable=True)
@@ -145,7 +148,7 @@ class Refund(db.Model):
     duplicate: Mapped[bool] = mapped_column(default=False)
     failure_message: Mapped[str | None] = mapped_column(String(255))
     reason: Mapped[str] = mapped_column(Text, default="")
-    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 
     payment: Mapped[Payment] = relationship(back_populates="refunds")

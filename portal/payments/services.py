@@ -95,8 +95,17 @@ def client_token(currency: str | None = None) -> str | None:
 # -- attempts ------------------------------------------------------------------
 
 
-def open_attempt(purpose: str, reference: str, amount_cents: int, currency: str) -> Payment:
+def open_attempt(
+    purpose: str,
+    reference: str,
+    amount_cents: int,
+    currency: str,
+    training_session_id: int | None = None,
+    organizer_id: int | None = None,
+) -> Payment:
     """The purchase's open attempt, or a new one for the server-computed amount.
+
+    ``training_session_id`` and ``organizer_id`` say whose session it pays for (the ledger's filters).
 
     A paid purchase raises ``already_paid``; an attempt still being charged is
     returned as it is (its amount cannot change any more).
@@ -125,6 +134,8 @@ def open_attempt(purpose: str, reference: str, amount_cents: int, currency: str)
         status=S.PENDING,
         gateway="braintree",
         refunded_cents=0,
+        training_session_id=training_session_id,
+        organizer_id=organizer_id,
     )
     db.session.add(payment)
     try:

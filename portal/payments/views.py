@@ -112,7 +112,12 @@ def retry(payment_id: int):
     payment = services.get_payment(payment_id) or abort(404)
     try:
         attempt = services.open_attempt(
-            payment.purpose, payment.reference, payment.amount_cents, payment.currency
+            payment.purpose,
+            payment.reference,
+            payment.amount_cents,
+            payment.currency,
+            training_session_id=payment.training_session_id,
+            organizer_id=payment.organizer_id,
         )
     except services.PaymentError as exc:
         flash(failure_message(exc.code), "error")

@@ -314,7 +314,12 @@ def pay(registration_id: int, nonce: str, allowed: payments.AllowedMethods) -> R
     if registration.due_cents == 0:
         return _confirm_without_payment(registration)
     payment = payments.open_attempt(
-        Purpose.GUEST_FEE, registration.reference, registration.due_cents, registration.currency
+        Purpose.GUEST_FEE,
+        registration.reference,
+        registration.due_cents,
+        registration.currency,
+        training_session_id=registration.training_session_id,
+        organizer_id=registration.training.organizer_id,
     )
     registration = get_registration(registration_id)
     if registration.payment_id != payment.id:
