@@ -1,10 +1,12 @@
+import re
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, StringField, SubmitField
-from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional, ValidationError
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from portal.admin import audit
 from portal.fields import RateField
 from portal.money import is_known_currency
 
@@ -46,3 +48,81 @@ class SettingsForm(FlaskForm):
         field.data = (field.data or "").strip().upper()
         if not is_known_currency(field.data):
             raise ValidationError(_l("Enter a three-letter ISO 4217 currency code, such as USD or EUR."))
+
+
+# -- list filters: GET forms, every value in the address, no CSRF token -------------------------------
+
+ACTION_PATTERN = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)*\.?")
+SUBJECT_TYPE_PATTERN = re.compile(r"[A-Za-z0-9_]+")
+
+
+class _FilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    def args(self) -> dict[str, str]:
+        """The filter as query arguments, empty ones left out (for the CSV link and the pages)."""
+        values = {field.name: (field.raw_data or [""])[0] for field in self}
+        return {name: value.strip() for name, value in values.items() if value and value.strip()}
+
+
+def _keep_typed(field) -> None:
+    """A value typed in the address that the select does not offer stays selected (and is validated)."""
+    if field.data and field.data not in {value for value, _label in field.choices}:
+        field.choices.append((field.data, field.data))
+
+
+class AuditFilterForm(_FilterForm):
+    start = DateField(_l("From"), [Optional()], name="from")
+    end = DateField(_l("To"), [Optional()], name="to")
+    action = SelectField(_l("Action"), default="", validate_choice=False)
+    actor = StringField(_l("Who (email contains)"), [Optional(), Length(max=254)])
+    subject_type = SelectField(_l("Subject"), default="", validate_choice=False)
+    subject_id = StringField(_l("Subject number"), [Optional(), Length(max=64)])
+
+    def __init__(self, formdata, actions: list[str], subject_types: list[str]):
+        super().__init__(formdata)
+        prefixes = sorted({action.split(".", 1)[0] for action in actions if "." in action})
+        self.action.choices = [
+            ("", _l("All actions")),
+            *[(f"{prefix}.", _l("Every %(prefix)s.* action", prefix=prefix)) for prefix in prefixes],
+            *[(action, f"{audit.action_label(action)} ({action})") for action in sorted(actions)],
+        ]
+        self.subject_type.choices = [
+            ("", _l("Anything")),
+            *[(name, audit.subject_label(name)) for name in sorted(subject_types)],
+        ]
+        _keep_typed(self.action)
+        _keep_typed(self.subject_type)
+
+    def validate_action(self, field):
+        if field.data and not ACTION_PATTERN.fullmatch(field.data):
+            raise ValidationError(_l("Choose an action from the list."))
+
+    def validate_subject_type(self, field):
+        if field.data and not SUBJECT_TYPE_PATTERN.fullmatch(field.data):
+            raise ValidationError(_l("Choose a subject from the list."))
+
+    def validate_end(self, field):
+        if self.start.data and field.data and field.data < self.start.data:
+            raise ValidationError(_l("The last day is before the first."))
+
+
+OUTBOX_STATUS_LABELS = {
+    "pending": _l("Waiting to be sent"),
+    "sending": _l("Sending"),
+    "sent": _l("Sent"),
+    "failed": _l("Failed"),
+}
+
+
+class OutboxFilterForm(_FilterForm):
+    status = SelectField(_l("Status"), default="")
+    kind = SelectField(_l("Kind"), default="", validate_choice=False)
+    to = StringField(_l("To (contains)"), [Optional(), Length(max=254)])
+
+    def __init__(self, formdata, kinds: list[str]):
+        super().__init__(formdata)
+        self.status.choices = [("", _l("All statuses")), *OUTBOX_STATUS_LABELS.items()]
+        self.kind.choices = [("", _l("All kinds")), *[(kind, kind) for kind in sorted(kinds)]]
+        _keep_typed(self.kind)

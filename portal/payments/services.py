@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from portal.admin import audit
 from portal.database import utcnow
 from portal.extensions import db
 from portal.payments.gateway import (
@@ -69,6 +70,37 @@ def _tell_given_back(payment: Payment) -> None:
 
 def gateway() -> PaymentGateway:
     return current_app.extensions["payments"]
+
+
+def _audit(action: str, payment: Payment, **details) -> None:
+    """An audit entry about a payment, in the caller's transaction (no card data beyond brand and last 4)."""
+    audit.record(
+        action,
+        payment,
+        order_id=payment.order_id,
+        purpose=payment.purpose,
+        amount_cents=payment.amount_cents,
+        currency=payment.currency,
+        **details,
+    )
+
+
+def _sale_details(txn: GatewayTransaction) -> dict:
+    return {
+        "transaction": txn.id,
+        "gateway_status": txn.status,
+        "method": txn.method,
+        "card_brand": txn.card_brand,
+        "card_last4": txn.card_last4,
+        "processor_response_code": txn.processor_response_code,
+    }
+
+
+SALE_ACTIONS = {
+    ChargeOutcome.APPROVED: "payment.charged",
+    ChargeOutcome.DECLINED: "payment.declined",
+    ChargeOutcome.REJECTED: "payment.declined",
+}
 
 
 def _call(method, *args):
@@ -227,17 +259,24 @@ def pay(payment_id: int, nonce: str, allowed: AllowedMethods) -> Payment:
     # 3. record what happened.
     if result.outcome == ChargeOutcome.UNKNOWN:
         _set_status(payment, S.UNKNOWN, failure_code="outcome_unknown")
+        _audit("payment.unknown", payment, reason=result.message)
         db.session.commit()
         return _resolve_unknown(payment)[0]
     if result.outcome == ChargeOutcome.UNAVAILABLE:
         _set_status(payment, S.FAILED, failure_code="gateway_unavailable")
+        _audit("payment.failed", payment, failure_code="gateway_unavailable")
         db.session.commit()
         return payment
     if result.transaction is None:  # a validation error: nothing was charged
         code = f"invalid:{result.error_codes[0]}" if result.error_codes else "failed"
         _set_status(payment, S.FAILED, failure_code=code)
+        _audit("payment.failed", payment, failure_code=code)
         db.session.commit()
         return payment
+    # Committed by _record_sale, with the sale.
+    action = SALE_ACTIONS.get(result.outcome, "payment.failed")
+    code = failure_code_for(result.transaction)
+    _audit(action, payment, **_sale_details(result.transaction), failure_code=code)
     _record_sale(payment, result.transaction)
     if payment.is_paid and not allowed.allows(payment.method):
         # The nonce looked acceptable but the sale says otherwise (e.g. a credit card on a debit-only site).
@@ -360,6 +399,7 @@ def _resolve_unknown(payment: Payment) -> tuple[Payment, bool]:
                 reason="duplicate sale for the same order id",
             )
         )
+    _audit("payment.reconciled", payment, **_sale_details(keep), duplicates=[d.id for d in duplicates])
     _record_sale(payment, keep)
     if duplicates:
         give_back_duplicates(payment.id)
@@ -403,6 +443,14 @@ def give_back_duplicates(payment_id: int | None = None) -> int:
             done += 1
         else:
             record.failure_message = (result.message or "refused")[:255]
+        _audit(
+            "payment.duplicate_given_back" if given_back_id else "payment.duplicate_give_back_failed",
+            record.payment,
+            duplicate_sale=sale_id,
+            duplicate_cents=record.amount_cents,
+            given_back_by=given_back_id,
+            message=None if given_back_id else record.failure_message,
+        )
         db.session.commit()
     return done
 
@@ -421,6 +469,7 @@ def refresh_payment(payment_id: int) -> Payment:
     final = txn is not None and FROM_BRAINTREE.get(txn.status) in (S.SETTLED, S.FAILED, S.VOIDED)
     if final and payment.status == S.SUBMITTED:
         _apply_transaction(payment, txn)
+        _audit("payment.status_changed", payment, status=[S.SUBMITTED, payment.status], via="refresh")
     db.session.commit()
     return payment
 
@@ -484,9 +533,23 @@ def _finish_refund(record_id: int, result) -> Refund:
     record.status = RefundStatus.SUCCEEDED
     record.gateway_transaction_id = result.transaction.id
     _settle_refund_status(record.payment)
+    _audit_refund("succeeded", record)
     db.session.commit()
     _tell_given_back(record.payment)
     return db.session.get(Refund, record_id)
+
+
+def _audit_refund(outcome: str, record: Refund, **details) -> None:
+    """``refund.<outcome>`` or ``void.<outcome>``, about the refund's payment."""
+    _audit(
+        f"{record.kind}.{outcome}",
+        record.payment,
+        refund_id=record.id,
+        refund_cents=record.amount_cents,
+        transaction=record.gateway_transaction_id,
+        status=record.payment.status,
+        **details,
+    )
 
 
 def _settle_refund_status(payment: Payment) -> None:
@@ -503,6 +566,7 @@ def _refund_unknown(record_id: int, exc: Exception) -> Refund:
     record = db.session.get(Refund, record_id)
     record.status = RefundStatus.UNKNOWN
     record.failure_message = f"answer lost: {type(exc).__name__}"
+    _audit_refund("unknown", record, message=record.failure_message)
     db.session.commit()
     record = resolve_refund(record_id)
     if record.status == RefundStatus.UNKNOWN:
@@ -531,6 +595,7 @@ def resolve_refund(record_id: int, give_up: bool = False) -> Refund:
             record.status = RefundStatus.SUCCEEDED
             record.gateway_transaction_id = sale.id
             _settle_refund_status(record.payment)
+            _audit_refund("reconciled", record, refund_status=record.status)
             db.session.commit()
             _tell_given_back(record.payment)
             return db.session.get(Refund, record_id)
@@ -541,6 +606,7 @@ def resolve_refund(record_id: int, give_up: bool = False) -> Refund:
             record.status = RefundStatus.SUCCEEDED
             record.gateway_transaction_id = match.id
             _settle_refund_status(record.payment)
+            _audit_refund("reconciled", record, refund_status=record.status)
             db.session.commit()
             _tell_given_back(record.payment)
             return db.session.get(Refund, record_id)
@@ -585,6 +651,8 @@ def _reserve_refund(payment: Payment, amount: int, kind: RefundKind, reason: str
         source_transaction_id=payment.gateway_transaction_id,
     )
     db.session.add(record)
+    db.session.flush()
+    _audit(f"{kind}.requested", payment, refund_id=record.id, refund_cents=amount, reason=reason)
     db.session.commit()
     return record
 
@@ -599,6 +667,7 @@ def _release_refund(record_id: int, message: str) -> Refund:
         .where(Payment.id == record.payment_id)
         .values(refunded_cents=Payment.refunded_cents - record.amount_cents, updated_at=utcnow())
     )
+    _audit_refund("failed", record, message=record.failure_message)
     db.session.commit()
     log.warning("refund %s on payment %s failed: %s", record.id, record.payment_id, message)
     return record
@@ -642,6 +711,7 @@ def reconcile(
             # The gateway answered, repeatedly and for long enough, that no such sale exists.
             _set_status(payment, S.UNKNOWN)
             _set_status(payment, S.FAILED, failure_code="no_charge_found")
+            _audit("payment.reconciled", payment, transaction=None, failure_code="no_charge_found")
             db.session.commit()
             counts["failed"] += 1
         else:
@@ -675,8 +745,11 @@ def reconcile(
         payment = get_payment(payment_id)
         payment.checked_at = now
         if txn is not None and FROM_BRAINTREE.get(txn.status) in (S.SETTLED, S.FAILED, S.VOIDED):
+            before = payment.status
             _apply_transaction(payment, txn)
             counts["settled"] += payment.status == S.SETTLED
+            if payment.status != before:
+                _audit("payment.status_changed", payment, status=[before, payment.status], via="reconciler")
         db.session.commit()
     return counts
 
@@ -725,6 +798,7 @@ def handle_webhook(signature: str, payload: str) -> str:
         db.session.commit()
         return "ignored"
     when = _aware(notification.timestamp)
+    before = payment.status
     if notification.kind in DISPUTE_KINDS:
         if payment.dispute_updated_at and when and when < payment.dispute_updated_at:
             db.session.commit()  # an older notification arriving late changes nothing
@@ -740,6 +814,14 @@ def handle_webhook(signature: str, payload: str) -> str:
         _set_status(payment, S.SETTLED, settled_at=payment.settled_at or utcnow())
     elif notification.kind == "transaction_settlement_declined":
         _set_status(payment, S.FAILED, failure_code="settlement_declined")
+    _audit(
+        "payment.webhook",
+        payment,
+        kind=notification.kind,
+        status=[before, payment.status],
+        dispute_id=notification.dispute_id,
+        dispute_status=payment.dispute_status,
+    )
     db.session.commit()
     log.info("webhook %s applied to payment %s", notification.kind, payment.order_id)
     return "applied"
