@@ -8,14 +8,16 @@ email, on SQLite and PostgreSQL alike.
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import func, select, update
+from sqlalchemy import BigInteger, cast, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from portal.accounts.models import User
 from portal.admin import audit
@@ -29,7 +31,7 @@ from portal.coupons.models import (
     RedemptionStatus,
 )
 from portal.csvutil import row as csv_row
-from portal.database import utcnow
+from portal.database import stream_objects, stream_rows, utcnow
 from portal.extensions import db
 from portal.mail import services as mail
 from portal.money import parse_amount, plain_amount
@@ -481,34 +483,42 @@ CSV_COLUMNS = [
 ]
 
 
+def export_values(coupon: Coupon) -> list:
+    """One coupon as the values of its CSV line (``csvutil`` quotes what a spreadsheet would run)."""
+    value = ""
+    if coupon.kind == rules.DiscountKind.PERCENT:
+        value = format(coupon.percent, "f")
+    elif coupon.kind == rules.DiscountKind.FIXED:
+        value = plain_amount(coupon.amount_cents, coupon.currency)
+    return [
+        coupon.code,
+        coupon.kind,
+        value,
+        coupon.currency or "",
+        coupon.uses,
+        coupon.max_uses,
+        coupon.max_uses_per_email or "",
+        _iso(coupon.valid_from),
+        _iso(coupon.valid_until),
+        coupon.batch,
+        coupon.bound_email or "",
+        "yes" if coupon.active else "no",
+    ]
+
+
+def export_rows(query) -> Iterator[list]:
+    """The CSV lines of a SELECT of coupons, read a thousand at a time (memory stays flat)."""
+    # The export shows no sessions: don't load them (``sessions`` is selectin by default).
+    yield from map(export_values, stream_objects(query.options(lazyload(Coupon.sessions))))
+
+
 def export_csv(coupons: list[Coupon]) -> str:
+    """A few coupons' CSV as text (the download streams ``export_rows`` instead)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for coupon in coupons:
-        value = ""
-        if coupon.kind == rules.DiscountKind.PERCENT:
-            value = format(coupon.percent, "f")
-        elif coupon.kind == rules.DiscountKind.FIXED:
-            value = plain_amount(coupon.amount_cents, coupon.currency)
-        writer.writerow(
-            csv_row(
-                [
-                    coupon.code,
-                    coupon.kind,
-                    value,
-                    coupon.currency or "",
-                    coupon.uses,
-                    coupon.max_uses,
-                    coupon.max_uses_per_email or "",
-                    _iso(coupon.valid_from),
-                    _iso(coupon.valid_until),
-                    coupon.batch,
-                    coupon.bound_email or "",
-                    "yes" if coupon.active else "no",
-                ]
-            )
-        )
+        writer.writerow(csv_row(export_values(coupon)))
     return out.getvalue()
 
 
@@ -788,42 +798,82 @@ class UsageRow:
     currency: str
 
 
-def usage_report(actor: User, by: str = "batch") -> list[UsageRow]:
-    """Committed redemptions per batch or per coupon, in one grouped query."""
-    key = Coupon.batch if by == "batch" else Coupon.code
-    visible = coupons_for(actor).with_only_columns(Coupon.id).scalar_subquery()
-    rows = db.session.execute(
-        select(
-            key,
-            CouponRedemption.currency,
-            func.count(func.distinct(Coupon.id)),
-            func.count(CouponRedemption.id),
-            func.coalesce(func.sum(CouponRedemption.discount_cents), 0),
-            func.coalesce(func.sum(CouponRedemption.price_cents - CouponRedemption.discount_cents), 0),
-        )
+@dataclass(frozen=True)
+class UsageTotal:
+    currency: str
+    uses: int
+    discount_cents: int
+    revenue_cents: int
+
+
+def _committed_uses(actor: User):
+    """The FROM and WHERE every usage figure shares: committed uses of the coupons ``actor`` may see."""
+    return (
+        coupons_for(actor)
         .join(CouponRedemption, CouponRedemption.coupon_id == Coupon.id)
-        .where(CouponRedemption.status == RedemptionStatus.COMMITTED, Coupon.id.in_(visible))
-        .group_by(key, CouponRedemption.currency)
-        .order_by(key)
-    ).all()
-    return [UsageRow(row[0] or "", row[2], row[3], int(row[4]), int(row[5]), row[1]) for row in rows]
+        .where(CouponRedemption.status == RedemptionStatus.COMMITTED)
+    )
 
 
-def usage_csv(rows: list[UsageRow], by: str) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([by, "coupons", "uses", "discount", "revenue", "currency"])
-    for row in rows:
-        writer.writerow(
-            csv_row(
-                [
-                    row.key,
-                    row.coupons,
-                    row.uses,
-                    plain_amount(row.discount_cents, row.currency),
-                    plain_amount(row.revenue_cents, row.currency),
-                    row.currency,
-                ]
-            )
+def _sum_cents(column):
+    # A SUM of BIGINT is NUMERIC on PostgreSQL: cast back so that both databases give an int.
+    return cast(func.coalesce(func.sum(column), 0), BigInteger)
+
+
+def usage_query(actor: User, by: str = "batch"):
+    """Committed redemptions per batch or per coupon (and currency), one grouped SELECT.
+
+    Columns are labelled as ``UsageRow``'s fields; page it with ``page_of(..., rows=True)``.
+    """
+    key = Coupon.batch if by == "batch" else Coupon.code
+    return (
+        _committed_uses(actor)
+        .with_only_columns(
+            key.label("key"),
+            func.count(func.distinct(Coupon.id)).label("coupons"),
+            func.count(CouponRedemption.id).label("uses"),
+            _sum_cents(CouponRedemption.discount_cents).label("discount_cents"),
+            _sum_cents(CouponRedemption.price_cents - CouponRedemption.discount_cents).label("revenue_cents"),
+            CouponRedemption.currency.label("currency"),
         )
-    return out.getvalue()
+        .group_by(key, CouponRedemption.currency)
+        .order_by(key, CouponRedemption.currency)
+    )
+
+
+def usage_report(actor: User, by: str = "batch") -> list[UsageRow]:
+    """Every row of the report at once (the page shows a page at a time, the CSV streams them)."""
+    return [UsageRow(**row._mapping) for row in db.session.execute(usage_query(actor, by))]
+
+
+def usage_totals(actor: User) -> list[UsageTotal]:
+    """Uses, discounts and revenue per currency over the whole report (the same whatever the grouping)."""
+    rows = db.session.execute(
+        _committed_uses(actor)
+        .with_only_columns(
+            CouponRedemption.currency,
+            func.count(CouponRedemption.id),
+            _sum_cents(CouponRedemption.discount_cents),
+            _sum_cents(CouponRedemption.price_cents - CouponRedemption.discount_cents),
+        )
+        .group_by(CouponRedemption.currency)
+        .order_by(CouponRedemption.currency)
+    )
+    return [UsageTotal(*row) for row in rows]
+
+
+def usage_csv_header(by: str) -> list[str]:
+    return [by, "coupons", "uses", "discount", "revenue", "currency"]
+
+
+def usage_csv_rows(actor: User, by: str) -> Iterator[list]:
+    """The report's CSV lines, read a thousand at a time (by coupon it can be 100,000 lines)."""
+    for row in stream_rows(usage_query(actor, by)):
+        yield [
+            row.key,
+            row.coupons,
+            row.uses,
+            plain_amount(row.discount_cents, row.currency),
+            plain_amount(row.revenue_cents, row.currency),
+            row.currency,
+        ]

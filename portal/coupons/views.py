@@ -7,7 +7,7 @@ the user may not manage answers 404 too.
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -36,17 +36,16 @@ from portal.coupons.forms import (
 )
 from portal.coupons.messages import FIELD_OF, coupon_message
 from portal.coupons.models import Coupon, CouponDelivery, CouponRedemption
+from portal.csvutil import stream_csv
 from portal.extensions import db
 from portal.i18n import format_in_zone, select_timezone
 from portal.mail.services import deliver_pending
+from portal.pagination import page_of
 from portal.trainings.models import TrainingSession
 from portal.trainings.status import SessionStatus
 from portal.web import render_page_or_fragment
 
 bp = Blueprint("coupons", __name__, url_prefix="/coupons")
-
-# The list shows at most this many coupons (newest first) and says so; the CSV export has them all.
-LIST_CAP = 200
 
 ACTION_LABELS = {
     "coupon.created": _l("Created"),
@@ -185,7 +184,7 @@ def _filtered(form: FilterForm):
 
 
 def _filter_args(form: FilterForm) -> dict:
-    """The active filters as query-string arguments (for the export link)."""
+    """The active filters as query-string arguments (for the export link; the pager keeps the URL's own)."""
     args = {"q": (form.q.data or "").strip(), "batch": form.batch.data, "active": form.active.data}
     args = {key: value for key, value in args.items() if value}
     if form.used_up.data:
@@ -195,31 +194,21 @@ def _filter_args(form: FilterForm) -> dict:
     return args
 
 
-def _csv_download(text: str, filename: str) -> Response:
-    response = Response(text, mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 # -- list, create, edit --------------------------------------------------------------------------------
 
 
 @bp.route("/")
 @login_required
 def list_coupons():
+    """Newest first, a page at a time: filtered, counted and sliced in SQL (a fixed number of queries)."""
     form = FilterForm(request.args, _visible_batches())
-    query = _filtered(form)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    coupons = db.session.scalars(
-        query.options(selectinload(Coupon.organizer)).order_by(Coupon.id.desc()).limit(LIST_CAP)
-    ).all()
+    # Each row shows its organizer and its sessions: loaded for the whole page in one query each.
+    query = _filtered(form).options(selectinload(Coupon.organizer), selectinload(Coupon.sessions))
     return render_page_or_fragment(
         "coupons/list.html",
         "coupons/_table.html",
         form=form,
-        coupons=coupons,
-        total=total,
-        cap=LIST_CAP,
+        listing=page_of(query.order_by(Coupon.id.desc())),
         filter_args=_filter_args(form),
         now=datetime.now(UTC),
     )
@@ -439,10 +428,11 @@ def import_coupons():
 @bp.route("/export.csv")
 @login_required
 def export_csv():
+    """Every coupon the filters match (not only a page), streamed as it is read."""
     form = FilterForm(request.args, _visible_batches())
-    coupons = db.session.scalars(_filtered(form).order_by(Coupon.id)).all()
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
-    return _csv_download(services.export_csv(coupons), f"coupons-{stamp}.csv")
+    rows = services.export_rows(_filtered(form).order_by(Coupon.id))
+    return stream_csv(f"coupons-{stamp}.csv", services.CSV_COLUMNS, rows)
 
 
 # -- distribution by email -----------------------------------------------------------------------------
@@ -553,14 +543,14 @@ def prepaid():
 @bp.route("/report")
 @login_required
 def report():
+    """Uses per batch or per coupon, a page at a time; the totals per currency cover every row."""
     by = "coupon" if request.args.get("by") == "coupon" else "batch"
-    rows = services.usage_report(current_user, by)
     if request.args.get("format") == "csv":
-        return _csv_download(services.usage_csv(rows, by), f"coupon-report-by-{by}.csv")
-    totals: dict[str, dict[str, int]] = {}
-    for row in rows:
-        total = totals.setdefault(row.currency, {"uses": 0, "discount_cents": 0, "revenue_cents": 0})
-        total["uses"] += row.uses
-        total["discount_cents"] += row.discount_cents
-        total["revenue_cents"] += row.revenue_cents
-    return render_template("coupons/report.html", rows=rows, by=by, totals=totals)
+        rows = services.usage_csv_rows(current_user, by)
+        return stream_csv(f"coupon-report-by-{by}.csv", services.usage_csv_header(by), rows)
+    return render_template(
+        "coupons/report.html",
+        page=page_of(services.usage_query(current_user, by), rows=True),
+        by=by,
+        totals=services.usage_totals(current_user),
+    )

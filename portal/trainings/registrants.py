@@ -1,29 +1,32 @@
 """The organizer's registrants page: who registered, what they paid, totals and CSV; cancelling and refunding.
 
-Only the session's organizer and administrators get here (others: 404). Every
-page costs a fixed number of queries whatever the number of registrants: the
-registrations come with their payment (joined) and its refunds (selectin), and
-the totals are SQL aggregates.
+Only the session's organizer and administrators get here (others: 404). The
+list is shown a page at a time and every page costs a fixed number of queries
+whatever the number of registrants: the page's registrations come with their
+payment (joined) and its refunds (selectin), and the totals are SQL aggregates
+over the whole session. The CSV streams every registration, a thousand at a time.
 """
 
-import csv
-import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import lazyload
 from wtforms.validators import ValidationError
 
 from portal import money
-from portal.csvutil import cell as _cell
+from portal.csvutil import stream_csv
+from portal.database import stream_objects
 from portal.extensions import db
 from portal.fields import MoneyField
 from portal.i18n import format_money
 from portal.mail.services import deliver_pending
+from portal.pagination import page_of, requested_page
 from portal.payments import services as payments
 from portal.payments.messages import failure_message
 from portal.payments.models import Payment, Refund, RefundStatus
@@ -148,13 +151,17 @@ def session_totals(training) -> Totals:
     )
 
 
-def session_registrations(training) -> list[Registration]:
-    return list(
-        db.session.scalars(
-            select(Registration)
-            .where(Registration.training_session_id == training.id)
-            .order_by(Registration.created_at, Registration.id)
-        )
+def registrations_query(training):
+    """The session's registrations in the order they came, each with its payment and refunds.
+
+    ``payment`` is joined and its ``refunds`` selectin-loaded (the models' defaults); the session
+    is the page's own, so it is not joined again to every row.
+    """
+    return (
+        select(Registration)
+        .options(lazyload(Registration.training))
+        .where(Registration.training_session_id == training.id)
+        .order_by(Registration.created_at, Registration.id)
     )
 
 
@@ -238,12 +245,28 @@ def _registration_or_404(training, registration_id: int) -> Registration:
     return registration
 
 
+def _page_arg() -> dict:
+    """The list's page the request came from (forms post it back, redirects return to it)."""
+    page = requested_page()
+    return {"page": page} if page > 1 else {}
+
+
+def _list_url(training, **args) -> str:
+    return url_for("registrants.list_registrants", session_id=training.id, **args)
+
+
 def _page(training, status=200, error=None, failed=None):
-    """The registrants page; ``failed`` is (registration id, form) to show again with its values."""
+    """The registrants page; ``failed`` is (registration id, form) to show again with its values.
+
+    Also rendered in answer to a refused POST: the pager's links (``page_url``) and the forms' actions
+    then still lead to the list's pages.
+    """
     return render_template(
         "trainings/registrants.html",
         training=training,
-        registrations=session_registrations(training),
+        page=page_of(registrations_query(training)),
+        page_url=lambda number: _list_url(training, page=number),
+        page_arg=_page_arg(),
         totals=session_totals(training),
         status_order=STATUS_ORDER,
         active=[str(s) for s in ACTIVE],
@@ -291,38 +314,37 @@ CSV_COLUMNS = [
 ]
 
 
-def _csv(training) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for registration in session_registrations(training):
+def csv_rows(training) -> Iterator[list]:
+    """One CSV line per registration, read a thousand at a time (with their payments and refunds)."""
+    for registration in stream_objects(registrations_query(training)):
         currency = registration.currency
         paid, refunded = paid_cents(registration), refunded_cents(registration)
         payment = registration.payment
-        writer.writerow(
-            [
-                registration.id,
-                _cell(registration.name),
-                _cell(registration.email),
-                _cell(registration.company),
-                _cell(registration.phone),
-                registration.status,
-                currency,
-                money.plain_amount(registration.price_cents, currency),
-                money.plain_amount(registration.discount_cents, currency),
-                _cell(registration.coupon_code or ""),
-                money.plain_amount(paid, currency),
-                money.plain_amount(refunded, currency),
-                money.plain_amount(paid - refunded, currency),
-                payment.status if payment is not None else "",
-                (payment.gateway_transaction_id or "") if payment is not None else "",
-                _when(registration.created_at),
-                _when(registration.confirmed_at),
-                _when(registration.cancelled_at),
-            ]
-        )
-    response = Response(out.getvalue(), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="registrants-session-{training.id}.csv"'
+        yield [
+            registration.id,
+            registration.name,
+            registration.email,
+            registration.company,
+            registration.phone,
+            registration.status,
+            currency,
+            money.plain_amount(registration.price_cents, currency),
+            money.plain_amount(registration.discount_cents, currency),
+            registration.coupon_code or "",
+            money.plain_amount(paid, currency),
+            money.plain_amount(refunded, currency),
+            money.plain_amount(paid - refunded, currency),
+            payment.status if payment is not None else "",
+            (payment.gateway_transaction_id or "") if payment is not None else "",
+            _when(registration.created_at),
+            _when(registration.confirmed_at),
+            _when(registration.cancelled_at),
+        ]
+
+
+def _csv(training):
+    # Every cell goes through csvutil.cell: a guest's name a spreadsheet would run gets a leading quote.
+    response = stream_csv(f"registrants-session-{training.id}.csv", CSV_COLUMNS, csv_rows(training))
     response.headers["Cache-Control"] = "no-store"  # guests' personal data
     return response
 
@@ -359,7 +381,7 @@ def cancel_registration(session_id: int, registration_id: int):
                 ),
                 "error",
             )
-            return redirect(url_for("registrants.list_registrants", session_id=training.id), code=303)
+            return redirect(_list_url(training, **_page_arg()), code=303)
         return _page(
             training,
             409,
@@ -379,7 +401,7 @@ def cancel_registration(session_id: int, registration_id: int):
         )
     else:
         flash(_("%(name)s's registration is cancelled.", name=registration.name), "success")
-    return redirect(url_for("registrants.list_registrants", session_id=training.id), code=303)
+    return redirect(_list_url(training, **_page_arg()), code=303)
 
 
 @bp.route("/<id:session_id>/registrants/<id:registration_id>/refund", methods=["POST"])
@@ -410,7 +432,7 @@ def refund_registration(session_id: int, registration_id: int):
     except payments.PaymentError as exc:
         reason = refund_failure_message(exc.code)
         flash(_("%(name)s: the refund failed: %(reason)s", name=registration.name, reason=reason), "error")
-        return redirect(url_for("registrants.list_registrants", session_id=training.id), code=303)
+        return redirect(_list_url(training, **_page_arg()), code=303)
     deliver_pending()
     flash(
         _(
@@ -420,7 +442,7 @@ def refund_registration(session_id: int, registration_id: int):
         ),
         "success",
     )
-    return redirect(url_for("registrants.list_registrants", session_id=training.id), code=303)
+    return redirect(_list_url(training, **_page_arg()), code=303)
 
 
 @bp.route("/<id:session_id>/cancel")

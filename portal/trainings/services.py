@@ -126,19 +126,6 @@ def cancel_session(training: TrainingSession) -> None:
     db.session.commit()
 
 
-def sessions_for(user: User, past: bool) -> list[TrainingSession]:
-    """Upcoming or running (soonest first), or finished (latest first), that the user may manage."""
-    now = utcnow()
-    query = select(TrainingSession)
-    if not user.is_admin:
-        query = query.where(TrainingSession.organizer_id == user.id)
-    if past:
-        query = query.where(TrainingSession.end_at < now).order_by(TrainingSession.start_at.desc())
-    else:
-        query = query.where(TrainingSession.end_at >= now).order_by(TrainingSession.start_at)
-    return list(db.session.scalars(query.limit(500)))
-
-
 def managed_session(session_id: int, user: User) -> TrainingSession | None:
     """The session if ``user`` may manage it; None otherwise (views answer 404 either way)."""
     query = select(TrainingSession).where(TrainingSession.id == session_id)

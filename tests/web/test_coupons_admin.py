@@ -20,7 +20,7 @@ from portal.database import utcnow
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.trainings.models import TrainingSession
-from tests.conftest import csrf_from, login
+from tests.conftest import count_queries, csrf_from, login
 from tests.factories import enable_ecommerce, make_training, make_user, set_settings
 
 COUPON = {
@@ -532,42 +532,138 @@ def test_filters_and_search(app, admin, site):
     assert [line.split(",")[0] for line in export] == ["code", "OLD1"]
 
 
-def test_the_list_runs_the_same_number_of_queries_for_few_or_many_coupons(app, admin, site):
-    def queries_for_list() -> int:
-        statements = []
-        with app.app_context():
-            engine = db.engine
+def bulk_coupons(app, count_, prefix, **fields) -> list[str]:
+    """``count_`` coupons in one INSERT (no audit, no service): cheap rows for the paging tests.
 
-        def record(conn, cursor, statement, *args):
-            statements.append(statement)
-
-        event.listen(engine, "before_cursor_execute", record)
-        try:
-            assert admin.get("/coupons/").status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
-        return len(statements)
-
-    for index in range(2):
-        make_coupon(app, site, code=f"FEW{index}", organizer_id=site["organizer"], session_ids=[site["mine"]])
-    few = queries_for_list()
-    for index in range(25):
-        make_coupon(
-            app, site, code=f"MANY{index}", organizer_id=site["organizer2"], session_ids=[site["theirs"]]
+    ``session_ids``: the sessions each is restricted to (a selectin-loaded collection on the list).
+    """
+    session_ids = fields.pop("session_ids", [])
+    codes = [f"{prefix}{index:04d}" for index in range(count_)]
+    with app.app_context():
+        sessions = [db.session.get(TrainingSession, session_id) for session_id in session_ids]
+        db.session.add_all(
+            Coupon(code=code, kind="percent", percent=Decimal("10"), sessions=list(sessions), **fields)
+            for code in codes
         )
-    assert queries_for_list() == few
+        db.session.commit()
+    return codes
 
 
-def test_the_list_is_capped_and_says_so(app, admin, site, monkeypatch):
-    from portal.coupons import views
+def pager_links(html_text: str) -> dict[str, str]:
+    """The pager's links by ``rel`` (prev / next), unescaped."""
+    return {
+        rel: html.unescape(href)
+        for rel, href in re.findall(r'<a rel="(prev|next)" href="([^"]+)"', html_text)
+    }
 
-    monkeypatch.setattr(views, "LIST_CAP", 3)
-    for index in range(5):
-        make_coupon(app, site, code=f"CAP{index}")
-    page = admin.get("/coupons/").text
-    assert codes_listed(page) == ["CAP4", "CAP3", "CAP2"]
-    assert "Showing the newest 3 of 5 coupons; narrow the filters or export them all as CSV." in page
-    assert len(admin.get("/coupons/export.csv").text.splitlines()) == 6
+
+def queries_reading(app, client, url) -> tuple[int, bytes]:
+    """SQL statements run while answering ``url`` *and* reading its body (a streamed CSV runs them then)."""
+    with app.app_context():
+        engine = db.engine
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.get(url)
+        assert response.status_code == 200
+        body = response.get_data()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return len(statements), body
+
+
+def test_the_list_runs_the_same_number_of_queries_for_few_or_many_coupons(app, admin, site):
+    """Each row shows its organizer and its sessions: one query each for the whole page, never per row."""
+    bulk_coupons(app, 2, "FEW", organizer_id=site["organizer"], session_ids=[site["mine"]])
+    few = count_queries(app, admin, "/coupons/")
+    few_filtered = count_queries(app, admin, "/coupons/?q=few&active=yes")
+    bulk_coupons(
+        app, 130, "MANY", organizer_id=site["organizer2"], session_ids=[site["mine"], site["theirs"]]
+    )
+    assert count_queries(app, admin, "/coupons/") == few
+    assert count_queries(app, admin, "/coupons/?page=2") == few
+    assert count_queries(app, admin, "/coupons/?q=many&active=yes&page=3") == few_filtered
+    page = admin.get("/coupons/?page=2").text
+    assert len(codes_listed(page)) == 50
+    assert "Sessions of organizer2@example.com" in page and "2 sessions only" in page
+
+
+def test_the_list_is_paged_newest_first_and_the_pager_keeps_the_filters(app, admin, site):
+    bulk_coupons(app, 5, "OTHER", batch="other")
+    codes = bulk_coupons(app, 120, "SPRING", batch="spring")
+    newest_first = codes[::-1]
+    first = admin.get("/coupons/?batch=spring")
+    assert codes_listed(first.text) == newest_first[:50]
+    assert 'data-total="120"' in first.text and "120 coupons." in first.text
+    assert "Page 1 of 3" in first.text
+    assert pager_links(first.text) == {"next": "/coupons/?batch=spring&page=2"}
+    # The export takes the filters, not the page: every match.
+    assert 'href="/coupons/export.csv?batch=spring"' in first.text
+
+    second = admin.get("/coupons/?batch=spring&page=2")
+    assert codes_listed(second.text) == newest_first[50:100]
+    assert "Page 2 of 3" in second.text
+    assert pager_links(second.text) == {
+        "prev": "/coupons/?batch=spring&page=1",
+        "next": "/coupons/?batch=spring&page=3",
+    }
+    assert '<option selected value="spring">spring</option>' in second.text  # the form keeps the filter
+    last = admin.get("/coupons/?batch=spring&page=3")
+    assert codes_listed(last.text) == newest_first[100:]
+    assert pager_links(last.text) == {"prev": "/coupons/?batch=spring&page=2"}
+
+    # htmx asks for the fragment at the same URL: the pager comes with it, as real links to full pages
+    # (they work without JavaScript); with htmx they swap only the list and push the URL.
+    fragment = admin.get("/coupons/?batch=spring&q=spring&page=2", headers={"HX-Request": "true"})
+    assert "<html" not in fragment.text and "HX-Request" in fragment.headers["Vary"]
+    assert codes_listed(fragment.text) == newest_first[50:100]
+    assert pager_links(fragment.text) == {
+        "prev": "/coupons/?batch=spring&q=spring&page=1",
+        "next": "/coupons/?batch=spring&q=spring&page=3",
+    }
+    assert 'hx-boost="true" hx-target="#coupon-table"' in fragment.text
+    # A history restore wants the full page.
+    restore = admin.get(
+        "/coupons/?batch=spring&page=2", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    )
+    assert "<html" in restore.text and codes_listed(restore.text) == newest_first[50:100]
+
+    # Past the end, or nonsense: an empty page or the first, never an error.
+    beyond = admin.get("/coupons/?batch=spring&page=9")
+    assert beyond.status_code == 200 and codes_listed(beyond.text) == []
+    assert (
+        "No coupons on this page." in beyond.text
+        and 'href="/coupons/?batch=spring&amp;page=1"' in beyond.text
+    )
+    assert codes_listed(admin.get("/coupons/?batch=spring&page=abc").text) == newest_first[:50]
+    assert codes_listed(admin.get("/coupons/?batch=spring&page=-4").text) == newest_first[:50]
+    # A filter that matches one page shows no pager.
+    assert "Page 1 of" not in admin.get("/coupons/?batch=other").text
+
+
+def test_the_export_streams_every_matching_coupon_in_a_fixed_number_of_queries(app, admin, site):
+    few_codes = bulk_coupons(
+        app, 2, "EXPA", batch="bulk", organizer_id=site["organizer"], session_ids=[site["mine"]]
+    )
+    few, body = queries_reading(app, admin, "/coupons/export.csv?batch=bulk")
+    assert body.decode().splitlines() == [
+        ",".join(services.CSV_COLUMNS),
+        *(f"{code},percent,10,,0,1,,,,bulk,,yes" for code in few_codes),
+    ]
+    many_codes = bulk_coupons(
+        app, 1100, "EXPB", batch="bulk", organizer_id=site["organizer"], session_ids=[site["mine"]]
+    )
+    response = admin.get("/coupons/export.csv?batch=bulk")
+    assert response.is_streamed and response.mimetype == "text/csv"
+    lines = response.get_data(as_text=True).split("\r\n")
+    assert lines[0] == ",".join(services.CSV_COLUMNS) and lines[-1] == ""
+    assert [line.split(",")[0] for line in lines[1:-1]] == few_codes + many_codes  # oldest first, all of them
+    # Read a thousand at a time: the same queries for 2 coupons as for 1,102 (sessions are not loaded).
+    assert queries_reading(app, admin, "/coupons/export.csv?batch=bulk")[0] == few
 
 
 # -- bulk: generate, import, export --------------------------------------------------------------------
@@ -1023,3 +1119,77 @@ def test_an_organizers_report_counts_only_their_coupons(app, client, site):
         "batch,coupons,uses,discount,revenue,currency",
         "own,1,1,8.00,72.00,USD",
     ]
+
+
+def bulk_redemptions(app, codes, price_cents=8000, discount_cents=800, currency="USD", status="committed"):
+    """One redemption of each coupon, inserted at once (the report only reads them)."""
+    with app.app_context():
+        ids = dict(db.session.execute(select(Coupon.code, Coupon.id).where(Coupon.code.in_(codes))).all())
+        db.session.add_all(
+            CouponRedemption(
+                coupon_id=ids[code],
+                reference=f"bulk:{currency}:{status}:{code}",
+                email=f"{code.lower()}@example.com",
+                price_cents=price_cents,
+                discount_cents=discount_cents,
+                currency=currency,
+                status=status,
+            )
+            for code in codes
+        )
+        db.session.commit()
+
+
+def report_keys(html_text: str) -> list[str]:
+    return re.findall(r'<tr data-key="([^"]*)" data-uses=', html_text)
+
+
+def test_the_report_by_coupon_is_paged_and_its_totals_cover_every_row(app, admin, site):
+    codes = bulk_coupons(app, 120, "USE", batch="big")
+    bulk_redemptions(app, codes)  # 120 x 8.00 off 80.00
+    bulk_redemptions(app, codes[:30], price_cents=5000, discount_cents=500, currency="EUR")
+    bulk_redemptions(app, codes[30:40], status="released")  # not counted
+    # By coupon and currency: 150 rows, ordered by code then currency.
+    expected = sorted([(code, "USD") for code in codes] + [(code, "EUR") for code in codes[:30]])
+    first = admin.get("/coupons/report?by=coupon")
+    assert report_keys(first.text) == [code for code, _currency in expected[:50]]
+    assert "Page 1 of 3" in first.text
+    assert pager_links(first.text) == {"next": "/coupons/report?by=coupon&page=2"}
+    second = admin.get("/coupons/report?by=coupon&page=2").text
+    assert report_keys(second) == [code for code, _currency in expected[50:100]]
+    assert pager_links(second) == {
+        "prev": "/coupons/report?by=coupon&page=1",
+        "next": "/coupons/report?by=coupon&page=3",
+    }
+    # The totals are the whole report's, summed in SQL, on every page: not the visible rows'.
+    for page in (first.text, second):
+        assert 'data-currency="EUR" data-uses="30" data-discount="150.00" data-revenue="1350.00"' in page
+        assert 'data-currency="USD" data-uses="120" data-discount="960.00" data-revenue="8640.00"' in page
+    by_batch = admin.get("/coupons/report").text
+    assert report_keys(by_batch) == ["big", "big"]  # EUR, then USD
+    assert '<tr data-key="big" data-uses="120" data-discount="960.00" data-revenue="8640.00">' in by_batch
+    assert 'data-currency="USD" data-uses="120" data-discount="960.00" data-revenue="8640.00"' in by_batch
+    assert "Page 1 of" not in by_batch
+
+    response = admin.get("/coupons/report?by=coupon&format=csv")
+    assert response.is_streamed
+    assert response.headers["Content-Disposition"] == 'attachment; filename="coupon-report-by-coupon.csv"'
+    lines = response.get_data(as_text=True).splitlines()
+    assert lines[0] == "coupon,coupons,uses,discount,revenue,currency"
+    assert lines[1:3] == ["USE0000,1,1,5.00,45.00,EUR", "USE0000,1,1,8.00,72.00,USD"]
+    assert lines[-1] == "USE0119,1,1,8.00,72.00,USD"
+    assert len(lines) == 1 + 150
+
+
+def test_the_report_and_its_csv_cost_the_same_queries_for_few_or_many_coupons(app, admin, site):
+    codes = bulk_coupons(app, 2, "FEW")
+    bulk_redemptions(app, codes)
+    few = {by: count_queries(app, admin, f"/coupons/report?by={by}") for by in ("batch", "coupon")}
+    few_csv = queries_reading(app, admin, "/coupons/report?by=coupon&format=csv")[0]
+    many = bulk_coupons(app, 1200, "MANY", batch="many")
+    bulk_redemptions(app, many, currency="EUR", price_cents=5000, discount_cents=500)
+    for by in ("batch", "coupon"):
+        assert count_queries(app, admin, f"/coupons/report?by={by}") == few[by]
+    assert count_queries(app, admin, "/coupons/report?by=coupon&page=7") == few["coupon"]
+    count, body = queries_reading(app, admin, "/coupons/report?by=coupon&format=csv")
+    assert count == few_csv and len(body.splitlines()) == 1 + 1202

@@ -7,19 +7,23 @@ offline payment sandbox; the fee is 49.00 USD and SAVE25 takes 25 % off (36.75).
 import csv
 import io
 import re
+from datetime import timedelta
 from decimal import Decimal
+from html import unescape
 from urllib.parse import urlparse
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from portal.accounts.models import Role
 from portal.coupons import services as coupons
 from portal.coupons.services import CouponInput
+from portal.database import utcnow
 from portal.extensions import db
 from portal.payments.models import Payment, Refund
 from portal.payments.services import gateway, refresh_payment
 from portal.registration.models import Registration
+from portal.trainings.registrants import CSV_COLUMNS
 from tests.conftest import count_queries, csrf_from, login
 from tests.factories import enable_ecommerce, make_training, make_user
 
@@ -341,21 +345,193 @@ def test_csv_never_lets_a_spreadsheet_run_a_guest_field_and_the_page_escapes_mar
     assert rows[1]["name"] == "<script>alert(1)</script>"
 
 
+def bulk_registrants(app, session_id, count, first=0) -> list[int]:
+    """``count`` confirmed guests in one INSERT, each paid 49.00 by card with 5.00 refunded (settled).
+
+    Registered a minute apart, after everyone registered through the pages; ids in that order.
+    """
+    with app.app_context():
+        start = utcnow().replace(microsecond=0) + timedelta(hours=1)
+        registrations = []
+        for number in range(first, first + count):
+            moment = start + timedelta(minutes=number)
+            payment = Payment(
+                purpose="guest_fee",
+                reference=f"bulk:{number}",
+                training_session_id=session_id,
+                amount_cents=4900,
+                currency="USD",
+                status="partially_refunded",
+                gateway_transaction_id=f"bulk{number:04d}",
+                method="credit_card",
+                card_brand="Visa",
+                card_last4="1881",
+                refunded_cents=500,
+                paid_at=moment,
+                settled_at=moment,
+                refunds=[Refund(kind="refund", amount_cents=500, currency="USD", status="succeeded")],
+            )
+            registrations.append(
+                Registration(
+                    training_session_id=session_id,
+                    email=f"bulk{number:04d}@example.com",
+                    name=f"Bulk {number:04d}",
+                    status="confirmed",
+                    price_cents=4900,
+                    currency="USD",
+                    payment=payment,
+                    created_at=moment,
+                    confirmed_at=moment,
+                )
+            )
+        db.session.add_all(registrations)
+        db.session.commit()
+        return [registration.id for registration in registrations]
+
+
+def registrants_listed(html: str) -> list[int]:
+    return [int(found) for found in re.findall(r'<tr id="registration-(\d+)" class="registrant"', html)]
+
+
+def pager_links(html: str) -> dict[str, str]:
+    return {rel: unescape(href) for rel, href in re.findall(r'<a rel="(prev|next)" href="([^"]+)"', html)}
+
+
+def queries_reading(app, client, url) -> tuple[int, bytes]:
+    """SQL statements run while answering ``url`` *and* reading its body (a streamed CSV runs them then)."""
+    with app.app_context():
+        engine = db.engine
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.get(url)
+        assert response.status_code == 200
+        body = response.get_data()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return len(statements), body
+
+
 def test_registrants_page_and_csv_cost_the_same_queries_for_one_or_many_registrants(app, client, site):
     first = paid_guest(app, site["my_token"], "Guest 0", "guest0@example.com")
     settle(app, first)
     login(client, ORGANIZER)
     assert post_as_organizer(client, site["mine"], f"{first}/cancel", {"refund": "10.00"}).status_code == 303
     url = registrants_url(site["mine"])
-    few, few_csv = count_queries(app, client, url), count_queries(app, client, url + "?format=csv")
+    few = count_queries(app, client, url)
+    few_csv, body = queries_reading(app, client, url + "?format=csv")
+    assert len(body.splitlines()) == 2
     for number in range(1, 4):
         registration_id = paid_guest(app, site["my_token"], f"Guest {number}", f"guest{number}@example.com")
         settle(app, registration_id)
         post_as_organizer(client, site["mine"], f"{registration_id}/cancel", {"refund": "5.00"})
     register(app, site["my_token"], "Guest pending", "pending@example.com", coupon="SAVE25")
     assert count_queries(app, client, url) == few
-    assert count_queries(app, client, url + "?format=csv") == few_csv
+    assert queries_reading(app, client, url + "?format=csv")[0] == few_csv
     assert totals(client.get(url).text)["refunded"] == "25.00"
+    # Thousands of registrants: still one page's worth of queries, and the CSV reads them in batches.
+    bulk_registrants(app, site["mine"], 130)
+    assert count_queries(app, client, url) == few
+    assert count_queries(app, client, url + "?page=3") == few
+    count, body = queries_reading(app, client, url + "?format=csv")
+    assert count == few_csv and len(body.splitlines()) == 1 + 5 + 130
+    assert totals(client.get(url + "?page=3").text)["refunded"] == "675.00"  # 25.00 + 130 x 5.00
+
+
+def test_registrants_are_paged_in_the_order_they_came_with_the_whole_sessions_totals(
+    app, client, site, tmp_path
+):
+    app.instance_path = str(tmp_path)  # the cancellation email goes to tmp_path/outbox
+    early = paid_guest(app, site["my_token"], "Ann Early", "ann@example.com")
+    bulk = bulk_registrants(app, site["mine"], 120)
+    bulk_registrants(app, site["theirs"], 60, first=500)  # another session's: never listed
+    login(client, ORGANIZER)
+    url = registrants_url(site["mine"])
+    in_order = [early, *bulk]
+    first = client.get(url).text
+    assert registrants_listed(first) == in_order[:50]
+    assert "Page 1 of 3" in first and pager_links(first) == {"next": f"{url}?page=2"}
+    second = client.get(url + "?page=2").text
+    assert registrants_listed(second) == in_order[50:100]
+    assert pager_links(second) == {"prev": f"{url}?page=1", "next": f"{url}?page=3"}
+    assert registrants_listed(client.get(url + "?page=3").text) == in_order[100:]
+    # The totals are the whole session's (SQL aggregates), on every page.
+    expected = {
+        "gross": "5929.00",  # 49.00 + 120 x 49.00
+        "discounts": "0.00",
+        "refunded": "600.00",  # 120 x 5.00
+        "net": "5329.00",
+        "count": 121,
+        "by_status": {"confirmed": 121},
+    }
+    assert totals(first) == totals(second) == expected
+    row_html = row(second, bulk[60])
+    assert 'data-paid="49.00" data-refunded="5.00"' in row_html and "Visa" in row_html
+
+    # A form on page 2 posts back to page 2: a refused POST shows page 2 again, and its pager
+    # still leads to the list's pages (not to the POST's own address).
+    target = bulk[60]
+    page_two = client.get(url + "?page=2").text
+    action = f"{url}/{target}/cancel?page=2"
+    assert f'action="{action}"' in page_two
+    refused = client.post(action, data={"csrf_token": csrf_from(page_two), "refund": "partial", "amount": ""})
+    assert refused.status_code == 422
+    assert "Bulk 0060: Enter an amount above zero, or choose a full refund." in refused.text
+    assert registrants_listed(refused.text) == in_order[50:100]
+    assert "<details open>" in row(refused.text, target)
+    assert pager_links(refused.text) == {"prev": f"{url}?page=1", "next": f"{url}?page=3"}
+    # ... and a cancellation goes back to the page it came from.
+    done = client.post(action, data={"csrf_token": csrf_from(page_two), "refund": "none"})
+    assert done.status_code == 303 and done.headers["Location"] == f"{url}?page=2"
+    assert 'data-status="cancelled"' in row(client.get(done.headers["Location"]).text, target)
+
+    beyond = client.get(url + "?page=9")
+    assert beyond.status_code == 200 and registrants_listed(beyond.text) == []
+    assert "No registrants on this page." in beyond.text and totals(beyond.text)["count"] == 121
+
+
+def test_the_csv_streams_every_registrant_with_the_exact_columns(app, client, site):
+    early = paid_guest(app, site["my_token"], "Ann Early", "ann@example.com")
+    bulk = bulk_registrants(app, site["mine"], 1100)  # more than one batch of a thousand
+    login(client, ORGANIZER)
+    response = client.get(registrants_url(site["mine"]) + "?format=csv")
+    assert response.is_streamed and response.mimetype == "text/csv"
+    assert response.headers["Cache-Control"] == "no-store"
+    lines = response.get_data(as_text=True).split("\r\n")
+    assert lines[-1] == ""
+    rows = list(csv.reader(lines[:-1]))
+    assert rows[0] == CSV_COLUMNS
+    assert [int(found[0]) for found in rows[1:]] == [early, *bulk]
+    with app.app_context():
+        last = db.session.get(Registration, bulk[-1])
+        moment = last.created_at.isoformat()
+    assert rows[-1] == [
+        str(bulk[-1]),
+        "Bulk 1099",
+        "bulk1099@example.com",
+        "",
+        "",
+        "confirmed",
+        "USD",
+        "49.00",
+        "0.00",
+        "",
+        "49.00",
+        "5.00",
+        "44.00",
+        "partially_refunded",
+        "bulk1099",
+        moment,
+        moment,
+        "",
+    ]
+    # The CSV's column sums are the page's totals.
+    page = client.get(registrants_url(site["mine"])).text
+    assert sum(Decimal(found[12]) for found in rows[1:]) == Decimal(totals(page)["net"])
 
 
 # -- cancelling one registration -------------------------------------------------------------

@@ -1,9 +1,14 @@
+import re
 from datetime import UTC, datetime, timedelta
+from html import unescape
 
 import pytest
 
 from portal.accounts.models import Role
+from portal.accounts.services import find_user_by_email
+from portal.database import utcnow
 from portal.extensions import db
+from portal.trainings.models import TrainingSession
 from tests.conftest import count_queries, csrf_from, login
 from tests.factories import enable_ecommerce, make_training, make_user
 
@@ -122,18 +127,93 @@ def test_cancelling_closes_the_public_page(app, client, two_organizers):
     assert client.get(f"/sessions/{two_organizers['mine']}/edit").status_code == 303
 
 
+def bulk_sessions(app, owner_email: str, count: int, past: bool = False, title: str = "Bulk") -> list[int]:
+    """``count`` scheduled sessions in one INSERT, one hour apart (soonest first); their ids in that order."""
+    with app.app_context():
+        owner = find_user_by_email(owner_email)
+        first = utcnow().replace(microsecond=0) + (timedelta(days=-30) if past else timedelta(days=2))
+        sessions = []
+        for number in range(count):
+            training = TrainingSession(
+                organizer_id=owner.id,
+                title=f"{title} {number:03d}",
+                timezone="Europe/Paris",
+                duration_minutes=60,
+                capacity=20,
+                expected_attendees=10,
+                audio="internet",
+                currency="USD",
+                status="scheduled",
+            )
+            training.set_times(first + timedelta(hours=number))
+            sessions.append(training)
+        db.session.add_all(sessions)
+        db.session.commit()
+        return [training.id for training in sessions]
+
+
+def titles_listed(html: str) -> list[str]:
+    return re.findall(r'<a href="/sessions/\d+">([^<]+)</a>', html)
+
+
+def pager_links(html: str) -> dict[str, str]:
+    return {rel: unescape(href) for rel, href in re.findall(r'<a rel="(prev|next)" href="([^"]+)"', html)}
+
+
 def test_session_list_query_count_does_not_grow_with_sessions(app, client, two_organizers):
+    """The admin's list shows each organizer: joined in the same query, never one query per row."""
     login(client, "admin@example.com")
     few = count_queries(app, client, "/sessions/")
-    with app.app_context():
-        from portal.accounts.services import find_user_by_email
-
-        for email in ("organizer@example.com", "organizer2@example.com"):
-            owner = find_user_by_email(email)
-            for number in range(5):
-                make_training(owner, title=f"Extra {number}")
+    few_past = count_queries(app, client, "/sessions/?when=past")
+    bulk_sessions(app, "organizer@example.com", 70)
+    bulk_sessions(app, "organizer2@example.com", 70, title="Theirs")
+    bulk_sessions(app, "organizer2@example.com", 60, past=True, title="Old")
     many = count_queries(app, client, "/sessions/")
     assert many == few
+    assert count_queries(app, client, "/sessions/?page=3") == few
+    assert count_queries(app, client, "/sessions/?when=past&page=2") == few_past
+    page = client.get("/sessions/?page=2").text
+    assert len(titles_listed(page)) == 50
+    assert "organizer@example.com" in page and "organizer2@example.com" in page
+
+
+def test_the_session_list_is_paged_soonest_first_and_the_pager_keeps_the_tab(app, client, two_organizers):
+    upcoming = bulk_sessions(app, "organizer@example.com", 60)
+    bulk_sessions(app, "organizer2@example.com", 10, title="Theirs")  # another organizer's: never listed
+    bulk_sessions(app, "organizer@example.com", 55, past=True, title="Old")
+    login(client, "organizer@example.com")
+    titles = [f"Bulk {number:03d}" for number in range(60)]  # soonest first
+    # "My upcoming" (in three days) falls between Bulk 023 and Bulk 024 (from two days on, an hour apart).
+    soonest_first = [*titles[:24], "My upcoming", *titles[24:]]
+    first = client.get("/sessions/").text
+    assert titles_listed(first) == soonest_first[:50]
+    assert "Page 1 of 2" in first and pager_links(first) == {"next": "/sessions/?page=2"}
+    second = client.get("/sessions/?page=2").text
+    assert titles_listed(second) == soonest_first[50:]
+    assert pager_links(second) == {"prev": "/sessions/?page=1"}
+    assert len(upcoming) == 60
+
+    # Past sessions: latest first; the pager keeps the tab.
+    past_titles = ["My finished", *(f"Old {number:03d}" for number in reversed(range(55)))]
+    past = client.get("/sessions/?when=past").text
+    assert titles_listed(past) == past_titles[:50]
+    assert pager_links(past) == {"next": "/sessions/?when=past&page=2"}
+    past_two = client.get("/sessions/?when=past&page=2")
+    assert titles_listed(past_two.text) == past_titles[50:]
+    assert pager_links(past_two.text) == {"prev": "/sessions/?when=past&page=1"}
+    assert 'aria-current="page">Past</a>' in past_two.text
+
+    # The fragment for htmx carries the same pager: real links (no JavaScript needed) that htmx boosts.
+    fragment = client.get("/sessions/?when=past&page=2", headers={"HX-Request": "true"})
+    assert "<html" not in fragment.text and "HX-Request" in fragment.headers["Vary"]
+    assert titles_listed(fragment.text) == past_titles[50:]
+    assert pager_links(fragment.text) == {"prev": "/sessions/?when=past&page=1"}
+    assert 'hx-boost="true" hx-target="#session-list"' in fragment.text
+    assert "HX-Request" in client.get("/sessions/").headers["Vary"]
+
+    beyond = client.get("/sessions/?page=40")
+    assert beyond.status_code == 200 and titles_listed(beyond.text) == []
+    assert "No sessions on this page." in beyond.text
 
 
 @pytest.mark.parametrize("session_id", ["2147483648", "9223372036854775808", "0"])
