@@ -20,11 +20,15 @@ DEFAULTS = {
     "DEFAULT_LOCALE": "en",
     "DEFAULT_TIMEZONE": "UTC",
     "LANGUAGES": ["en", "fr"],
+    # Rows per page in every list and report.
+    "PAGE_SIZE": 50,
     # Flask-Limiter storage; memory:// is per process, use redis:// for several workers.
     "RATELIMIT_STORAGE_URI": "memory://",
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
     # Coupon codes tried per client address: guessing codes is slow.
     "COUPON_RATE_LIMIT": "10 per minute",
+    # Hours an invitation link (to set a first password) stays valid; resending makes a new one.
+    "INVITE_MAX_AGE_HOURS": 72,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Sequence
 
 from flask import Response, stream_with_context
 
+from portal.extensions import db
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -31,10 +33,13 @@ def row(values) -> list[str]:
 def stream_csv(filename: str, header: Sequence[str], rows: Iterable[Sequence], batch: int = 500) -> Response:
     """A CSV download written as it is read: a few hundred rows in memory at a time, however many there are.
 
-    ``rows`` should be lazy (a generator over a streamed query); it runs inside the request's context.
+    ``rows`` should be lazy (a generator over ``database.stream_rows``, or short batched reads);
+    it runs inside the request's context, after the request's own transaction has ended.
     """
 
     def generate():
+        # End the request's own transaction first: a slow download must hold no lock.
+        db.session.close()
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(row(header))

@@ -32,7 +32,41 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY):
+            # A deferred reader: under WAL it reads a snapshot and never blocks a writer.
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# Execution option marking a connection that only reads (see ``stream_rows``).
+READ_ONLY = "portal_read_only"
+
+
+def stream_rows(statement, batch: int = 1000):
+    """The rows of a long read (a CSV export), fetched ``batch`` at a time on a connection of their own.
+
+    The connection only reads: on SQLite it does not take the write lock for the
+    length of a download (every other transaction is ``BEGIN IMMEDIATE``), and on
+    PostgreSQL the rows come from a server-side cursor. For column SELECTs (rows, not ORM objects).
+    """
+    from portal.extensions import db
+
+    with db.engine.connect() as connection:
+        connection.execution_options(**{READ_ONLY: True}, yield_per=batch)
+        yield from connection.execute(statement)
+
+
+def stream_objects(statement, batch: int = 1000):
+    """``stream_rows`` for an ORM SELECT: the objects, loaded by a read-only session of their own."""
+    from sqlalchemy.orm import Session
+
+    from portal.extensions import db
+
+    with db.engine.connect() as connection:
+        connection.execution_options(**{READ_ONLY: True})
+        with Session(bind=connection) as session:
+            yield from session.scalars(statement.execution_options(yield_per=batch))
 
 
 class UTCDateTime(TypeDecorator):

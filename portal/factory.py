@@ -151,6 +151,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.coupons.views import bp as coupons_bp
     from portal.payments.views import bp as payments_bp
     from portal.registration.views import bp as registration_bp
+    from portal.reports.views import bp as reports_bp
     from portal.trainings.registrants import bp as registrants_bp
     from portal.trainings.views import bp as trainings_bp
 
@@ -165,6 +166,7 @@ def _register_blueprints(app: Flask) -> None:
         billing_bp,
         billing_admin_bp,
         users_admin_bp,
+        reports_bp,
     ):
         app.register_blueprint(blueprint)
     pagination.init_app(app)
@@ -223,5 +225,7 @@ def _register_hooks(app: Flask) -> None:
     @app.route("/")
     def index():
         if current_user.is_authenticated:
-            return redirect(url_for("trainings.list_sessions"))
+            return redirect(
+                url_for("reports.admin_home" if current_user.is_admin else "reports.organizer_home")
+            )
         return redirect(url_for("accounts.login"))

@@ -153,6 +153,38 @@ REGISTRATION_STATUS_LABELS = {
 registration_status_label = _labeller(REGISTRATION_STATUS_LABELS)
 
 
+PURPOSE_LABELS = {
+    "guest_fee": _l("Guest fee"),
+    "pay_per_use": _l("Pay-per-use"),
+    "test": _l("Test charge"),
+}
+
+
+purpose_label = _labeller(PURPOSE_LABELS)
+
+
+# The ledger's rows: a payment, or money given back on one.
+LEDGER_KIND_LABELS = {
+    "payment": _l("Payment"),
+    "refund": _l("Refund"),
+    "void": _l("Void"),
+}
+
+
+ledger_kind_label = _labeller(LEDGER_KIND_LABELS)
+
+
+REFUND_STATUS_LABELS = {
+    "pending": _l("Being refunded"),
+    "unknown": _l("Being confirmed"),
+    "succeeded": _l("Done"),
+    "failed": _l("Failed"),
+}
+
+
+refund_status_label = _labeller(REFUND_STATUS_LABELS)
+
+
 METHOD_LABELS = {
     "credit_card": _l("credit card"),
     "debit_card": _l("debit card"),
@@ -181,6 +213,9 @@ def init_app(app: Flask) -> None:
         audio_label=audio_label,
         method_label=method_label,
         payment_status_label=payment_status_label,
+        purpose_label=purpose_label,
+        ledger_kind_label=ledger_kind_label,
+        refund_status_label=refund_status_label,
         registration_status_label=registration_status_label,
         viewer_timezone=select_timezone,
         get_locale=get_locale,

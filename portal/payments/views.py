@@ -6,14 +6,18 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 
 from portal.accounts.access import admin_required
+from portal.accounts.services import find_user_by_email
 from portal.admin.services import get_settings
-from portal.extensions import csrf, db
+from portal.csvutil import stream_csv
+from portal.extensions import csrf
+from portal.pagination import page_of
+from portal.payments import ledger as ledger_queries
 from portal.payments import services
 from portal.payments.component import allowed_methods, component_context
-from portal.payments.forms import RefundForm, TestChargeForm
+from portal.payments.forms import LedgerFilterForm, RefundForm, TestChargeForm
 from portal.payments.gateway import WebhookSignatureError
 from portal.payments.messages import failure_message
-from portal.payments.models import Payment, Purpose
+from portal.payments.models import Purpose
 
 bp = Blueprint("payments", __name__)
 
@@ -37,11 +41,53 @@ def _ecommerce_or_404():
         abort(404)
 
 
+def _ledger_filter(form: LedgerFilterForm) -> ledger_queries.LedgerFilter:
+    organizer_id = None
+    if form.organizer.data and form.organizer.data.strip():
+        organizer = find_user_by_email(form.organizer.data)
+        organizer_id = organizer.id if organizer else 0  # nobody: no rows, not every row
+    return ledger_queries.LedgerFilter(
+        start=form.start.data,
+        end=form.end.data,
+        purpose=form.purpose.data or None,
+        status=form.status.data or None,
+        method=form.method.data or None,
+        kind=form.kind.data or None,
+        training_session_id=form.session.data,
+        organizer_id=organizer_id,
+    )
+
+
 @bp.route("/admin/payments")
 @admin_required
 def ledger():
-    payments = db.session.scalars(db.select(Payment).order_by(Payment.id.desc()).limit(200)).all()
-    return render_template("payments/ledger.html", payments=payments)
+    """Every payment and refund, filtered and paged in SQL, with the totals of the whole filter."""
+    form = LedgerFilterForm(request.args)
+    if not form.validate():
+        return render_template("payments/ledger.html", form=form, page=None, totals=[], filter_args={}), 422
+    flt = _ledger_filter(form)
+    return render_template(
+        "payments/ledger.html",
+        form=form,
+        page=page_of(ledger_queries.ledger_rows(flt), rows=True),
+        totals=ledger_queries.totals(flt),
+        filter_args=form.args(),
+        unknown_organizer=flt.organizer_id == 0,
+    )
+
+
+@bp.route("/admin/payments/ledger.csv")
+@admin_required
+def ledger_csv():
+    form = LedgerFilterForm(request.args)
+    if not form.validate():
+        return redirect(url_for("payments.ledger", **request.args), code=303)
+    flt = _ledger_filter(form)
+    return stream_csv(
+        f"ledger-{flt.start or 'start'}-to-{flt.end or 'now'}.csv",
+        ledger_queries.CSV_HEADER,
+        ledger_queries.csv_rows(flt),
+    )
 
 
 @bp.route("/admin/payments/<id:payment_id>")

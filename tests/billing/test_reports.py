@@ -509,7 +509,8 @@ def test_anonymous_visitors_are_sent_to_login(client, url):
 def test_admin_navigation_links_to_reports_and_organizers_to_my_spend(app, client, history):
     login(client, "admin@example.com")
     page = client.get("/sessions/").text
-    assert f'href="{REPORT}">Reports</a>' in page
+    assert 'href="/admin/reports/">Reports</a>' in page
+    assert f'href="{REPORT}"' in client.get("/admin/reports/").text
     for link in ("Settings", "Payments ledger"):
         assert f">{link}</a>" in page
     client.post("/logout", data={"csrf_token": csrf_from(page)})

@@ -1,0 +1,264 @@
+"""Guest-fee revenue per session and per organizer, from the same money movements as the ledger.
+
+Gross and refunds are the ledger's counted rows for guest fees (``payments.ledger``),
+so the per-session report and the ledger agree to the cent by construction; discounts
+and registrations come from the confirmed registrations. A page is a page of sessions
+(or organizers) read first, then the figures for just those ids: the same few queries
+whether the site has ten sessions or ten thousand.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import case, distinct, func, or_, select
+
+from portal.accounts.models import User
+from portal.database import stream_rows
+from portal.extensions import db
+from portal.pagination import Page, page_of
+from portal.payments.ledger import charged_sum, movements, refunded_sum
+from portal.payments.models import Purpose
+from portal.registration.models import Registration, RegistrationStatus
+from portal.trainings.models import TrainingSession
+
+
+@dataclass(frozen=True)
+class RevenueFilter:
+    start: date | None = None  # sessions starting on or after this day (UTC)
+    end: date | None = None  # ... and on or before this one
+    organizer_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Figures:
+    registrations: int = 0  # confirmed
+    gross_cents: int = 0
+    discount_cents: int = 0
+    refunded_cents: int = 0
+
+    @property
+    def net_cents(self) -> int:
+        return self.gross_cents - self.refunded_cents
+
+
+@dataclass(frozen=True)
+class SessionRevenue:
+    id: int
+    title: str
+    start_at: datetime
+    status: str
+    currency: str
+    organizer_email: str
+    figures: Figures
+
+
+@dataclass(frozen=True)
+class OrganizerRevenue:
+    id: int
+    email: str
+    name: str
+    currency: str
+    sessions: int
+    figures: Figures
+
+
+@dataclass(frozen=True)
+class RevenueTotal:
+    currency: str
+    sessions: int
+    figures: Figures
+
+
+def _guest_money():
+    """Per session: guest fees charged and refunded (counted ledger rows)."""
+    rows = movements()
+    return (
+        select(
+            rows.c.training_session_id.label("training_session_id"),
+            charged_sum(rows).label("gross"),
+            refunded_sum(rows).label("refunded"),
+        )
+        .where(rows.c.purpose == Purpose.GUEST_FEE, rows.c.training_session_id.is_not(None))
+        .group_by(rows.c.training_session_id)
+    )
+
+
+def _registrations():
+    """Per session: confirmed registrations and the discounts they were given."""
+    confirmed = Registration.status == RegistrationStatus.CONFIRMED
+    return select(
+        Registration.training_session_id.label("training_session_id"),
+        func.sum(case((confirmed, 1), else_=0)).label("registrations"),
+        func.sum(case((confirmed, Registration.discount_cents), else_=0)).label("discounts"),
+    ).group_by(Registration.training_session_id)
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _sessions_in_report(flt: RevenueFilter):
+    """Sessions with a guest fee or guest-fee money, filtered by start day and organizer."""
+    has_money = select(_guest_money().subquery().c.training_session_id)
+    conditions = [or_(TrainingSession.fee_cents > 0, TrainingSession.id.in_(has_money))]
+    if flt.start:
+        conditions.append(TrainingSession.start_at >= _day_start(flt.start))
+    if flt.end:
+        conditions.append(TrainingSession.start_at < _day_start(flt.end + timedelta(days=1)))
+    if flt.organizer_id is not None:
+        conditions.append(TrainingSession.organizer_id == flt.organizer_id)
+    return conditions
+
+
+def figures_by_session(session_ids: list[int]) -> dict[int, Figures]:
+    if not session_ids:
+        return {}
+    money = _guest_money().subquery()
+    found: dict[int, dict] = {sid: {} for sid in session_ids}
+    for sid, gross, refunded in db.session.execute(
+        select(money.c.training_session_id, money.c.gross, money.c.refunded).where(
+            money.c.training_session_id.in_(session_ids)
+        )
+    ):
+        found[sid].update(gross_cents=int(gross or 0), refunded_cents=int(refunded or 0))
+    regs = _registrations().where(Registration.training_session_id.in_(session_ids)).subquery()
+    for sid, count, discounts in db.session.execute(
+        select(regs.c.training_session_id, regs.c.registrations, regs.c.discounts)
+    ):
+        found[sid].update(registrations=int(count or 0), discount_cents=int(discounts or 0))
+    return {sid: Figures(**values) for sid, values in found.items()}
+
+
+def sessions_page(flt: RevenueFilter) -> Page:
+    """A page of sessions (newest start first) with their figures: four queries."""
+    page = page_of(
+        select(TrainingSession)
+        .where(*_sessions_in_report(flt))
+        .order_by(TrainingSession.start_at.desc(), TrainingSession.id.desc())
+    )
+    figures = figures_by_session([training.id for training in page.items])
+    items = [
+        SessionRevenue(
+            id=training.id,
+            title=training.title,
+            start_at=training.start_at,
+            status=training.status,
+            currency=training.currency,
+            organizer_email=training.organizer.email,
+            figures=figures[training.id],
+        )
+        for training in page.items
+    ]
+    return Page(items=items, page=page.page, per_page=page.per_page, total=page.total)
+
+
+def _per_session_figures(flt: RevenueFilter):
+    """One row per session in the report with all its figures (for totals and per-organizer sums)."""
+    money = _guest_money().subquery()
+    regs = _registrations().subquery()
+    return (
+        select(
+            TrainingSession.id.label("training_session_id"),
+            TrainingSession.organizer_id.label("organizer_id"),
+            TrainingSession.currency.label("currency"),
+            func.coalesce(regs.c.registrations, 0).label("registrations"),
+            func.coalesce(money.c.gross, 0).label("gross"),
+            func.coalesce(regs.c.discounts, 0).label("discounts"),
+            func.coalesce(money.c.refunded, 0).label("refunded"),
+        )
+        .outerjoin(money, money.c.training_session_id == TrainingSession.id)
+        .outerjoin(regs, regs.c.training_session_id == TrainingSession.id)
+        .where(*_sessions_in_report(flt))
+        .subquery()
+    )
+
+
+def _sums(rows):
+    return (
+        func.count(distinct(rows.c.training_session_id)),
+        func.sum(rows.c.registrations),
+        func.sum(rows.c.gross),
+        func.sum(rows.c.discounts),
+        func.sum(rows.c.refunded),
+    )
+
+
+def _figures(registrations, gross, discounts, refunded) -> Figures:
+    return Figures(
+        registrations=int(registrations or 0),
+        gross_cents=int(gross or 0),
+        discount_cents=int(discounts or 0),
+        refunded_cents=int(refunded or 0),
+    )
+
+
+def totals(flt: RevenueFilter) -> list[RevenueTotal]:
+    """The report's totals per currency: one query."""
+    rows = _per_session_figures(flt)
+    query = select(rows.c.currency, *_sums(rows)).group_by(rows.c.currency).order_by(rows.c.currency)
+    return [
+        RevenueTotal(currency=currency, sessions=int(count), figures=_figures(*values))
+        for currency, count, *values in db.session.execute(query)
+    ]
+
+
+def organizers_page(flt: RevenueFilter) -> Page:
+    """Per organizer and currency: sessions and summed figures, paged in SQL (two queries)."""
+    rows = _per_session_figures(flt)
+    query = (
+        select(User.id, User.email, User.name, rows.c.currency, *_sums(rows))
+        .join(User, User.id == rows.c.organizer_id)
+        .group_by(User.id, User.email, User.name, rows.c.currency)
+        .order_by(User.email, rows.c.currency)
+    )
+    page = page_of(query, rows=True)
+    items = [
+        OrganizerRevenue(user_id, email, name or "", currency, int(count), _figures(*values))
+        for user_id, email, name, currency, count, *values in page.items
+    ]
+    return Page(items=items, page=page.page, per_page=page.per_page, total=page.total)
+
+
+def session_rows_for_csv(flt: RevenueFilter):
+    """Every session of the report with its figures, streamed (for the CSV)."""
+    rows = _per_session_figures(flt)
+    query = (
+        select(
+            TrainingSession.id,
+            TrainingSession.title,
+            TrainingSession.start_at,
+            TrainingSession.status,
+            User.email,
+            rows.c.currency,
+            rows.c.registrations,
+            rows.c.gross,
+            rows.c.discounts,
+            rows.c.refunded,
+        )
+        .join(rows, rows.c.training_session_id == TrainingSession.id)
+        .join(User, User.id == TrainingSession.organizer_id)
+        .order_by(TrainingSession.start_at.desc(), TrainingSession.id.desc())
+    )
+    for (
+        sid,
+        title,
+        start_at,
+        status,
+        email,
+        currency,
+        registrations,
+        gross,
+        discounts,
+        refunded,
+    ) in stream_rows(query):
+        yield (
+            SessionRevenue(
+                id=sid,
+                title=title,
+                start_at=start_at,
+                status=status,
+                currency=currency,
+                organizer_email=email,
+                figures=_figures(registrations, gross, discounts, refunded),
+            )
+        )
