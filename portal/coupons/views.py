@@ -276,24 +276,34 @@ def edit(coupon_id: int):
 # -- one coupon ----------------------------------------------------------------------------------------
 
 
+# The latest deliveries and history entries shown on a coupon's page.
+DETAIL_CAP = 50
+
+
 @bp.route("/<id:coupon_id>")
 @login_required
 def detail(coupon_id: int):
     coupon = _coupon_or_404(coupon_id)
-    redemptions = db.session.scalars(
+    # A coupon can be used thousands of times: redemptions are paged, the rest capped (the
+    # audit log has the full history).
+    redemptions = page_of(
         select(CouponRedemption)
         .where(CouponRedemption.coupon_id == coupon.id)
         .order_by(CouponRedemption.id.desc())
-    ).all()
+    )
     deliveries = db.session.scalars(
-        select(CouponDelivery).where(CouponDelivery.coupon_id == coupon.id).order_by(CouponDelivery.id.desc())
+        select(CouponDelivery)
+        .where(CouponDelivery.coupon_id == coupon.id)
+        .order_by(CouponDelivery.id.desc())
+        .limit(DETAIL_CAP)
     ).all()
     history = db.session.scalars(
         select(AuditEntry)
         .where(AuditEntry.subject_type == "Coupon", AuditEntry.subject_id == str(coupon.id))
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(DETAIL_CAP)
     ).all()
-    if redemptions:
+    if redemptions.total:
         delete_refusal = coupon_message("has_redemptions")
     elif deliveries:
         delete_refusal = coupon_message("was_sent")

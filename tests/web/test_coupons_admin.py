@@ -362,6 +362,21 @@ def test_deactivate_then_activate_is_recorded(app, admin, site):
     assert actions == ["coupon.activated", "coupon.deactivated", "coupon.created"]  # newest first
 
 
+def test_a_coupon_page_pages_its_redemptions(app, admin, site):
+    app.config["PAGE_SIZE"] = 2
+    coupon_id = make_coupon(app, site, code="MANY", max_uses=10)
+    for number in range(5):
+        redeem(app, site, "MANY", f"registration:{number}", email=f"guest{number}@example.com")
+    listed = []
+    for page in (1, 2, 3):
+        detail = admin.get(f"/coupons/{coupon_id}?page={page}").text
+        listed += re.findall(r"<td>(guest\d@example.com)</td>", detail)
+    assert listed == [f"guest{number}@example.com" for number in (4, 3, 2, 1, 0)]  # newest first, once each
+    first = admin.get(f"/coupons/{coupon_id}").text
+    assert f'href="/coupons/{coupon_id}?page=2"' in first
+    assert "No redemptions on this page." in admin.get(f"/coupons/{coupon_id}?page=9").text
+
+
 def test_a_used_coupon_cannot_be_deleted_an_unused_one_can(app, admin, site):
     used_id = make_coupon(app, site, code="USED", max_uses=5)
     unused_id = make_coupon(app, site, code="UNUSED")
