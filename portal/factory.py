@@ -50,15 +50,19 @@ def build_app(config: dict | None = None) -> Flask:
     from portal.payments.gateway import build_gateway
 
     app.extensions["payments"] = build_gateway(app.config)
+    from portal.billing.services import on_pay_per_use_payment, on_refund_released
     from portal.payments.models import Purpose
-    from portal.payments.services import register_given_back_handler, register_outcome_handler
+    from portal.payments.services import (
+        register_given_back_handler,
+        register_outcome_handler,
+        register_refund_released_handler,
+    )
     from portal.registration.services import on_guest_payment, on_guest_payment_given_back
 
     register_outcome_handler(Purpose.GUEST_FEE, on_guest_payment)
     register_given_back_handler(Purpose.GUEST_FEE, on_guest_payment_given_back)
-    from portal.billing.services import on_pay_per_use_payment
-
     register_outcome_handler(Purpose.PAY_PER_USE, on_pay_per_use_payment)
+    register_refund_released_handler(Purpose.PAY_PER_USE, on_refund_released)
     app.url_map.converters["id"] = DatabaseIdConverter
     _register_blueprints(app)
     _register_hooks(app)

@@ -1,10 +1,10 @@
-"""WTForms fields for exact decimals: rates and money typed in the viewer's locale."""
+"""WTForms fields: exact decimals (rates and money typed in the viewer's locale), dates."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from wtforms import DateTimeLocalField, StringField
+from wtforms import DateField, DateTimeLocalField, StringField
 from wtforms.validators import ValidationError
 
 from portal import money
@@ -103,3 +103,19 @@ class LocalDateTimeField(DateTimeLocalField):
                 continue
         self.data = None
         raise ValueError(_l("Enter a date and time, such as 2026-12-01T09:30."))
+
+
+# Days a report filter accepts: far enough for any real history, near enough that
+# "the day after" and a time zone's offset never leave the calendar.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2199, 12, 31)
+
+
+class FilterDateField(DateField):
+    """A day in a filter form (``YYYY-MM-DD``), within ``FIRST_DAY`` .. ``LAST_DAY``."""
+
+    def pre_validate(self, form):
+        if self.data is not None and not FIRST_DAY <= self.data <= LAST_DAY:
+            raise ValidationError(
+                _l("Enter a day between %(first)s and %(last)s.", first=FIRST_DAY, last=LAST_DAY)
+            )

@@ -168,6 +168,7 @@ LEDGER_KIND_LABELS = {
     "payment": _l("Payment"),
     "refund": _l("Refund"),
     "void": _l("Void"),
+    "chargeback": _l("Chargeback"),
 }
 
 

@@ -62,8 +62,9 @@ def page_of(statement, per_page: int | None = None, rows: bool = False) -> Page:
 def page_url(page: int) -> str:
     """This page's URL with its filters kept and another page number."""
     args = request.args.to_dict()
+    args.update(request.view_args or {})  # the path's own values win over look-alike query arguments
     args["page"] = page
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    return url_for(request.endpoint, **args)
 
 
 def init_app(app) -> None:

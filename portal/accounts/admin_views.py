@@ -5,6 +5,7 @@ Every page is for administrators only (organizers get 404, anonymous visitors th
 page), except the public page behind an invitation link.
 """
 
+import re
 from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
@@ -134,7 +135,7 @@ def _filtered(form: UserFilterForm):
     department = form.department.data or ""
     if department == "none":
         query = query.where(User.department_id.is_(None))
-    elif department.isdigit():
+    elif re.fullmatch(r"[0-9]{1,9}", department):  # an id; anything else filters nothing
         query = query.where(User.department_id == int(department))
     status = form.status.data
     if status == "active":

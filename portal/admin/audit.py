@@ -89,6 +89,7 @@ ACTION_LABELS = {
     "void.reconciled": _l("Void reconciled"),
     "pay_per_use.paid": _l("Pay-per-use session paid"),
     "pay_per_use.refunded": _l("Pay-per-use session refunded"),
+    "pay_per_use.refund_failed": _l("Pay-per-use refund failed: owed again"),
     "session.started": _l("Session started"),
     "billing.reimbursed": _l("Department reimbursed"),
     "billing.budget_created": _l("Department budget set"),

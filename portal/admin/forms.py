@@ -3,11 +3,11 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.admin import audit
-from portal.fields import RateField
+from portal.fields import FilterDateField, RateField
 from portal.money import is_known_currency
 
 # Per minute, in the site currency: higher is a typing mistake.
@@ -73,8 +73,8 @@ def _keep_typed(field) -> None:
 
 
 class AuditFilterForm(_FilterForm):
-    start = DateField(_l("From"), [Optional()], name="from")
-    end = DateField(_l("To"), [Optional()], name="to")
+    start = FilterDateField(_l("From"), [Optional()], name="from")
+    end = FilterDateField(_l("To"), [Optional()], name="to")
     action = SelectField(_l("Action"), default="", validate_choice=False)
     actor = StringField(_l("Who (email contains)"), [Optional(), Length(max=254)])
     subject_type = SelectField(_l("Subject"), default="", validate_choice=False)

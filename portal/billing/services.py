@@ -17,7 +17,7 @@ from portal.billing.pricing import AudioType, Quote, Usage, estimate
 from portal.database import utcnow
 from portal.extensions import db
 from portal.payments import services as payments
-from portal.payments.models import Payment, Purpose
+from portal.payments.models import Payment, Purpose, Refund
 from portal.trainings.models import TrainingSession
 from portal.trainings.status import SessionStatus, transition
 
@@ -197,6 +197,26 @@ def on_pay_per_use_payment(payment: Payment) -> None:
         record_charge(payment)
 
 
+def on_refund_released(record: Refund) -> None:
+    """A refund counted for a session failed after all: it is owed again (and retried later)."""
+    charge = db.session.scalar(select(SessionCharge).where(SessionCharge.refund_id == record.id))
+    if charge is None:
+        return
+    db.session.delete(charge)
+    db.session.execute(
+        update(TrainingSession)
+        .where(TrainingSession.id == charge.training_session_id)
+        .values(
+            paid_cents=TrainingSession.paid_cents + charge.amount_cents,
+            refund_owed_cents=TrainingSession.refund_owed_cents + charge.amount_cents,
+        )
+    )
+    audit.record(
+        "pay_per_use.refund_failed", charge.training, refund_id=record.id, owed_cents=charge.amount_cents
+    )
+    db.session.commit()
+
+
 def is_paid_up(training: TrainingSession) -> bool:
     return balance_cents(training) <= 0
 
@@ -233,8 +253,12 @@ def refund(training: TrainingSession, amount_cents: int, reason: str) -> int:
         try:
             record = payments.refund(payment.id, portion, reason=reason)
         except payments.PaymentError as exc:
-            log.info("session %s: refund of %s waits (%s)", training.id, portion, exc.code)
-            continue
+            record = payments.unanswered_refund(payment.id) if exc.code == "refund_outcome_unknown" else None
+            if record is None:
+                log.info("session %s: refund of %s waits (%s)", training.id, portion, exc.code)
+                continue
+            # Sent, answer lost: the money is reserved and the reconciler settles it. Count it
+            # now, as the ledger does; were it to fail, ``on_refund_released`` puts it back as owed.
         db.session.add(
             SessionCharge(
                 training_session_id=training.id,

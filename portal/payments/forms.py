@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from portal import i18n
-from portal.fields import MoneyField
+from portal.fields import FilterDateField, MoneyField
 
 
 class TestChargeForm(FlaskForm):
@@ -26,8 +26,8 @@ class LedgerFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    start = DateField(_l("From"), [Optional()], name="from")
-    end = DateField(_l("To"), [Optional()], name="to")
+    start = FilterDateField(_l("From"), [Optional()], name="from")
+    end = FilterDateField(_l("To"), [Optional()], name="to")
     purpose = SelectField(_l("Purpose"), default="")
     status = SelectField(_l("Payment status"), default="")
     method = SelectField(_l("Method"), default="")

@@ -1,11 +1,17 @@
-"""The payments ledger: every payment attempt and every refund or void, as rows of money movements.
+"""The payments ledger: every payment attempt, refund, void and chargeback, as rows of money movements.
 
-A row is a ``payment`` (positive amount, dated when paid, else when opened) or a
-``refund``/``void`` (negative, dated when asked). Totals count only money that
-moved: a sale that was taken (including one later refunded or voided) and a
-refund or void that did not fail (a reservation or an unanswered one included,
-exactly as the payment's ``refunded_cents`` counts it). A duplicate sale found by
-the reconciler and given back is not ours: neither it nor its give-back is shown.
+A row is a ``payment`` (positive amount, dated when paid, else when opened), a
+``refund``/``void`` (negative, dated when asked) or a ``chargeback`` (negative: a
+lost dispute, the bank took back what was not refunded). Totals count only money
+that moved:
+- a sale that was taken, including one later refunded, or voided by us (its void
+  row then gives it back); a sale voided at the gateway without a void of ours never
+  moved money;
+- a refund or void that did not fail: a reservation or an unanswered one included,
+  exactly as the payment's ``refunded_cents`` counts it;
+- every chargeback.
+A duplicate sale found by the reconciler and given back is not ours: neither it nor
+its give-back is shown (the admin home lists one still to give back).
 
 Everything is one UNION ALL filtered, grouped and sliced in SQL: a page costs the
 same few queries however many rows it shows, and the CSV streams.
@@ -14,36 +20,36 @@ same few queries however many rows it shows, and the CSV streams.
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, String, case, func, literal, null, select, union_all
+from sqlalchemy import Integer, String, and_, case, exists, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from portal.accounts.models import User
 from portal.database import stream_rows
 from portal.extensions import db
 from portal.money import plain_amount
-from portal.payments.models import Payment, Refund, RefundStatus
+from portal.payments.models import CHARGED_BACK, Payment, Refund, RefundKind, RefundStatus
 from portal.payments.status import PAID, PaymentStatus
 from portal.trainings.models import TrainingSession
 
-# A sale counts once the money was taken, whatever happened to it afterwards.
-TAKEN = PAID | {PaymentStatus.REFUNDED, PaymentStatus.VOIDED}
 # A refund counts unless it failed: the payment reserves it from the moment it is asked.
 GIVEN_BACK = (RefundStatus.PENDING, RefundStatus.UNKNOWN, RefundStatus.SUCCEEDED)
 
-KINDS = ("payment", "refund", "void")
+KINDS = ("payment", "refund", "void", "chargeback")
 
 
 @dataclass(frozen=True)
 class LedgerFilter:
-    start: date | None = None  # first day (UTC), inclusive
-    end: date | None = None  # last day (UTC), inclusive
+    start: date | None = None  # first day, inclusive
+    end: date | None = None  # last day, inclusive
     purpose: str | None = None
     status: str | None = None  # the payment's status (its refunds follow it)
     method: str | None = None
     kind: str | None = None  # "payment", "refund" or "void"
     training_session_id: int | None = None
     organizer_id: int | None = None
+    zone: str = "UTC"  # the days' time zone (the viewer's)
 
 
 @dataclass(frozen=True)
@@ -58,16 +64,11 @@ class LedgerTotal:
         return self.charged_cents - self.refunded_cents
 
 
-def movements():
-    """Every ledger row, unfiltered, as a subquery."""
-    sales = select(
-        literal("payment", String).label("kind"),
-        Payment.id.label("payment_id"),
-        null().cast(Integer).label("refund_id"),
-        func.coalesce(Payment.paid_at, Payment.created_at).label("at"),
+def _columns():
+    """The columns every branch shares, from the payment."""
+    return (
         Payment.purpose.label("purpose"),
         Payment.status.label("payment_status"),
-        Payment.status.label("status"),
         Payment.method.label("method"),
         Payment.card_brand.label("card_brand"),
         Payment.card_last4.label("card_last4"),
@@ -75,57 +76,107 @@ def movements():
         Payment.dispute_status.label("dispute_status"),
         Payment.training_session_id.label("training_session_id"),
         Payment.organizer_id.label("organizer_id"),
+    )
+
+
+def _between(column, start: datetime | None, end: datetime | None) -> list:
+    return [c for c in (start and column >= start, end and column < end) if c is not None]
+
+
+def movements(payments_where=(), start: datetime | None = None, end: datetime | None = None):
+    """Every ledger row as a subquery: sales, refunds and voids, chargebacks.
+
+    ``payments_where`` (conditions on ``Payment``) and the ``start``/``end`` window
+    (each row's own date) are applied inside every branch, where indexes can serve them.
+    """
+    voided_by_us = exists().where(
+        Refund.payment_id == Payment.id,
+        Refund.kind == RefundKind.VOID,
+        Refund.status.in_(GIVEN_BACK),
+        Refund.duplicate.is_(False),
+    )
+    sale_at = func.coalesce(Payment.paid_at, Payment.created_at)
+    sale_window = []
+    if start or end:
+        # The same as a window on ``sale_at``, written so the two indexes can answer it.
+        sale_window = [
+            or_(
+                and_(*_between(Payment.paid_at, start, end)),
+                and_(Payment.paid_at.is_(None), *_between(Payment.created_at, start, end)),
+            )
+        ]
+    sales = select(
+        literal("payment", String).label("kind"),
+        Payment.id.label("payment_id"),
+        null().cast(Integer).label("refund_id"),
+        sale_at.label("at"),
+        Payment.status.label("status"),
+        *_columns(),
         Payment.amount_cents.label("amount_cents"),
         Payment.currency.label("currency"),
-        case((Payment.status.in_(TAKEN), 1), else_=0).label("counted"),
-    )
+        # A sale voided at the gateway behind our back (no void of ours) never moved money.
+        case((Payment.status.in_(PAID | {PaymentStatus.REFUNDED}), 1), (voided_by_us, 1), else_=0).label(
+            "counted"
+        ),
+    ).where(*payments_where, *sale_window)
     given_back = (
         select(
             Refund.kind.label("kind"),
             Refund.payment_id.label("payment_id"),
             Refund.id.label("refund_id"),
             Refund.created_at.label("at"),
-            Payment.purpose.label("purpose"),
-            Payment.status.label("payment_status"),
             Refund.status.label("status"),
-            Payment.method.label("method"),
-            Payment.card_brand.label("card_brand"),
-            Payment.card_last4.label("card_last4"),
-            Payment.paypal_email.label("paypal_email"),
-            Payment.dispute_status.label("dispute_status"),
-            Payment.training_session_id.label("training_session_id"),
-            Payment.organizer_id.label("organizer_id"),
+            *_columns(),
             (-Refund.amount_cents).label("amount_cents"),
             Refund.currency.label("currency"),
             case((Refund.status.in_(GIVEN_BACK), 1), else_=0).label("counted"),
         )
         .join(Payment, Payment.id == Refund.payment_id)
-        .where(Refund.duplicate.is_(False))
+        .where(Refund.duplicate.is_(False), *payments_where, *_between(Refund.created_at, start, end))
     )
-    return union_all(sales, given_back).subquery("movements")
+    # A lost dispute: the bank took back what had not been refunded.
+    chargebacks = select(
+        literal("chargeback", String).label("kind"),
+        Payment.id.label("payment_id"),
+        null().cast(Integer).label("refund_id"),
+        Payment.dispute_updated_at.label("at"),
+        Payment.dispute_status.label("status"),
+        *_columns(),
+        (Payment.refunded_cents - Payment.amount_cents).label("amount_cents"),
+        Payment.currency.label("currency"),
+        literal(1, Integer).label("counted"),
+    ).where(
+        Payment.dispute_status.in_(sorted(CHARGED_BACK)),
+        Payment.amount_cents > Payment.refunded_cents,
+        *payments_where,
+        *_between(Payment.dispute_updated_at, start, end),
+    )
+    return union_all(sales, given_back, chargebacks).subquery("movements")
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+def day_start(day: date, zone: str) -> datetime:
+    """Midnight of ``day`` in ``zone``, as an aware datetime."""
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(zone))
 
 
 def _filtered(flt: LedgerFilter):
-    rows = movements()
-    conditions = []
-    if flt.start:
-        conditions.append(rows.c.at >= _day_start(flt.start))
-    if flt.end:
-        conditions.append(rows.c.at < _day_start(flt.end + timedelta(days=1)))
-    for column, value in (
-        (rows.c.purpose, flt.purpose),
-        (rows.c.payment_status, flt.status),
-        (rows.c.method, flt.method),
-        (rows.c.kind, flt.kind),
-        (rows.c.training_session_id, flt.training_session_id),
-        (rows.c.organizer_id, flt.organizer_id),
-    ):
-        if value is not None:
-            conditions.append(column == value)
+    payments_where = [
+        column == value
+        for column, value in (
+            (Payment.purpose, flt.purpose),
+            (Payment.status, flt.status),
+            (Payment.method, flt.method),
+            (Payment.training_session_id, flt.training_session_id),
+            (Payment.organizer_id, flt.organizer_id),
+        )
+        if value is not None
+    ]
+    rows = movements(
+        payments_where,
+        start=day_start(flt.start, flt.zone) if flt.start else None,
+        end=day_start(flt.end + timedelta(days=1), flt.zone) if flt.end else None,
+    )
+    conditions = [rows.c.kind == flt.kind] if flt.kind else []
     return rows, conditions
 
 

@@ -63,6 +63,26 @@ def register_given_back_handler(purpose: str, handler) -> None:
     GIVEN_BACK_HANDLERS[str(purpose)] = handler
 
 
+# Purpose -> callable(refund), told when a refund that had reserved money ends failed
+# (refused, or the reconciler gave up), so a domain that counted it can undo that.
+REFUND_RELEASED_HANDLERS: dict[str, object] = {}
+
+
+def register_refund_released_handler(purpose: str, handler) -> None:
+    REFUND_RELEASED_HANDLERS[str(purpose)] = handler
+
+
+def unanswered_refund(payment_id: int) -> Refund | None:
+    """The payment's refund whose answer was lost (at most one: a new refund waits for it)."""
+    return db.session.scalar(
+        select(Refund).where(
+            Refund.payment_id == payment_id,
+            Refund.status == RefundStatus.UNKNOWN,
+            Refund.duplicate.is_(False),
+        )
+    )
+
+
 def _tell_given_back(payment: Payment) -> None:
     if payment.status in (S.VOIDED, S.REFUNDED) and payment.purpose in GIVEN_BACK_HANDLERS:
         GIVEN_BACK_HANDLERS[payment.purpose](payment)
@@ -670,7 +690,10 @@ def _release_refund(record_id: int, message: str) -> Refund:
     _audit_refund("failed", record, message=record.failure_message)
     db.session.commit()
     log.warning("refund %s on payment %s failed: %s", record.id, record.payment_id, message)
-    return record
+    handler = REFUND_RELEASED_HANDLERS.get(record.payment.purpose)
+    if handler is not None and not record.duplicate:
+        handler(record)
+    return db.session.get(Refund, record_id)
 
 
 # -- reconciliation ------------------------------------------------------------

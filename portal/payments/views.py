@@ -10,6 +10,7 @@ from portal.accounts.services import find_user_by_email
 from portal.admin.services import get_settings
 from portal.csvutil import stream_csv
 from portal.extensions import csrf
+from portal.i18n import select_timezone
 from portal.pagination import page_of
 from portal.payments import ledger as ledger_queries
 from portal.payments import services
@@ -55,6 +56,7 @@ def _ledger_filter(form: LedgerFilterForm) -> ledger_queries.LedgerFilter:
         kind=form.kind.data or None,
         training_session_id=form.session.data,
         organizer_id=organizer_id,
+        zone=select_timezone(),
     )
 
 

@@ -8,14 +8,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from portal.database import utcnow
 from portal.extensions import db
 from portal.pagination import Page, page_of
 from portal.payments.ledger import charged_sum, movements, refunded_sum
 from portal.payments.models import Payment, Purpose, Refund, RefundStatus
-from portal.payments.status import PaymentStatus
+from portal.payments.status import PAID, PaymentStatus
 from portal.registration.models import Registration, RegistrationStatus
 from portal.reports.revenue import Figures, figures_by_session
 from portal.trainings.models import SessionStatus, TrainingSession
@@ -51,7 +52,7 @@ class Activity:
 
     registrations: int = 0
     revenue: dict[str, int] = field(default_factory=dict)  # guest fees taken
-    refunds: dict[str, int] = field(default_factory=dict)  # every refund counted by the ledger
+    refunds: dict[str, int] = field(default_factory=dict)  # guest fees given back
     pay_per_use: dict[str, int] = field(default_factory=dict)  # pay-per-use charged minus refunded
 
 
@@ -67,18 +68,17 @@ def activity(window: Window) -> Activity:
             Registration.confirmed_at < window.end,
         )
     )
-    rows = movements()
-    query = (
-        select(rows.c.purpose, rows.c.currency, charged_sum(rows), refunded_sum(rows))
-        .where(rows.c.at >= window.start, rows.c.at < window.end)
-        .group_by(rows.c.purpose, rows.c.currency)
+    rows = movements(start=window.start, end=window.end)
+    query = select(rows.c.purpose, rows.c.currency, charged_sum(rows), refunded_sum(rows)).group_by(
+        rows.c.purpose, rows.c.currency
     )
     for purpose, currency, charged, refunded in db.session.execute(query):
         charged, refunded = int(charged or 0), int(refunded or 0)
-        if refunded:
-            result.refunds[currency] = result.refunds.get(currency, 0) + refunded
-        if purpose == Purpose.GUEST_FEE and charged:
-            result.revenue[currency] = result.revenue.get(currency, 0) + charged
+        if purpose == Purpose.GUEST_FEE:
+            if charged:
+                result.revenue[currency] = result.revenue.get(currency, 0) + charged
+            if refunded:
+                result.refunds[currency] = result.refunds.get(currency, 0) + refunded
         elif purpose == Purpose.PAY_PER_USE and (charged or refunded):
             result.pay_per_use[currency] = result.pay_per_use.get(currency, 0) + charged - refunded
     return result
@@ -111,14 +111,36 @@ def _listed(statement, limit=ATTENTION_LIMIT) -> tuple[list, int]:
     return list(items), int(count)
 
 
+# A refund still "pending" this long after it was asked was interrupted (the process stopped).
+STUCK_AFTER = timedelta(minutes=10)
+
+
+def _refund_in_trouble():
+    """Unanswered, interrupted, or failed and not made good since (a later refund of the same payment)."""
+    later = aliased(Refund)
+    retried = exists().where(
+        later.payment_id == Refund.payment_id,
+        later.id > Refund.id,
+        later.duplicate == Refund.duplicate,
+        later.status != RefundStatus.FAILED,
+    )
+    still_owed = or_(
+        Refund.duplicate.is_(True),  # the payer was charged twice: that sale must go back
+        and_(Payment.status.in_(sorted(PAID)), Payment.refunded_cents < Payment.amount_cents),
+    )
+    return or_(
+        Refund.status == RefundStatus.UNKNOWN,
+        and_(Refund.status == RefundStatus.PENDING, Refund.created_at < utcnow() - STUCK_AFTER),
+        and_(Refund.status == RefundStatus.FAILED, ~retried, still_owed),
+    )
+
+
 def attention() -> Attention:
     unknown, unknown_count = _listed(
         select(Payment).where(Payment.status == PaymentStatus.UNKNOWN).order_by(Payment.id)
     )
     failed, failed_count = _listed(
-        select(Refund)
-        .where(Refund.status.in_((RefundStatus.FAILED, RefundStatus.UNKNOWN)))
-        .order_by(Refund.id.desc())
+        select(Refund).join(Payment).where(_refund_in_trouble()).order_by(Refund.id.desc())
     )
     disputes, dispute_count = _listed(
         select(Payment).where(Payment.status == PaymentStatus.DISPUTED).order_by(Payment.id.desc())

@@ -8,7 +8,7 @@ whether the site has ten sessions or ten thousand.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, distinct, func, or_, select
 
@@ -16,17 +16,18 @@ from portal.accounts.models import User
 from portal.database import stream_rows
 from portal.extensions import db
 from portal.pagination import Page, page_of
-from portal.payments.ledger import charged_sum, movements, refunded_sum
-from portal.payments.models import Purpose
+from portal.payments.ledger import charged_sum, day_start, movements, refunded_sum
+from portal.payments.models import Payment, Purpose
 from portal.registration.models import Registration, RegistrationStatus
 from portal.trainings.models import TrainingSession
 
 
 @dataclass(frozen=True)
 class RevenueFilter:
-    start: date | None = None  # sessions starting on or after this day (UTC)
+    start: date | None = None  # sessions starting on or after this day
     end: date | None = None  # ... and on or before this one
     organizer_id: int | None = None
+    zone: str = "UTC"  # the days' time zone (the viewer's)
 
 
 @dataclass(frozen=True)
@@ -69,18 +70,17 @@ class RevenueTotal:
     figures: Figures
 
 
-def _guest_money():
-    """Per session: guest fees charged and refunded (counted ledger rows)."""
-    rows = movements()
-    return (
-        select(
-            rows.c.training_session_id.label("training_session_id"),
-            charged_sum(rows).label("gross"),
-            refunded_sum(rows).label("refunded"),
-        )
-        .where(rows.c.purpose == Purpose.GUEST_FEE, rows.c.training_session_id.is_not(None))
-        .group_by(rows.c.training_session_id)
-    )
+def _guest_money(session_ids: list[int] | None = None):
+    """Per session: guest fees charged and refunded (counted ledger rows), for some sessions or all."""
+    only = [Payment.purpose == Purpose.GUEST_FEE, Payment.training_session_id.is_not(None)]
+    if session_ids is not None:
+        only.append(Payment.training_session_id.in_(session_ids))
+    rows = movements(only)
+    return select(
+        rows.c.training_session_id.label("training_session_id"),
+        charged_sum(rows).label("gross"),
+        refunded_sum(rows).label("refunded"),
+    ).group_by(rows.c.training_session_id)
 
 
 def _registrations():
@@ -93,18 +93,14 @@ def _registrations():
     ).group_by(Registration.training_session_id)
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
 def _sessions_in_report(flt: RevenueFilter):
-    """Sessions with a guest fee or guest-fee money, filtered by start day and organizer."""
-    has_money = select(_guest_money().subquery().c.training_session_id)
-    conditions = [or_(TrainingSession.fee_cents > 0, TrainingSession.id.in_(has_money))]
+    """Sessions with a guest fee or a guest payment, filtered by start day and organizer."""
+    has_payments = select(Payment.training_session_id).where(Payment.purpose == Purpose.GUEST_FEE)
+    conditions = [or_(TrainingSession.fee_cents > 0, TrainingSession.id.in_(has_payments))]
     if flt.start:
-        conditions.append(TrainingSession.start_at >= _day_start(flt.start))
+        conditions.append(TrainingSession.start_at >= day_start(flt.start, flt.zone))
     if flt.end:
-        conditions.append(TrainingSession.start_at < _day_start(flt.end + timedelta(days=1)))
+        conditions.append(TrainingSession.start_at < day_start(flt.end + timedelta(days=1), flt.zone))
     if flt.organizer_id is not None:
         conditions.append(TrainingSession.organizer_id == flt.organizer_id)
     return conditions
@@ -113,13 +109,8 @@ def _sessions_in_report(flt: RevenueFilter):
 def figures_by_session(session_ids: list[int]) -> dict[int, Figures]:
     if not session_ids:
         return {}
-    money = _guest_money().subquery()
     found: dict[int, dict] = {sid: {} for sid in session_ids}
-    for sid, gross, refunded in db.session.execute(
-        select(money.c.training_session_id, money.c.gross, money.c.refunded).where(
-            money.c.training_session_id.in_(session_ids)
-        )
-    ):
+    for sid, gross, refunded in db.session.execute(_guest_money(session_ids)):
         found[sid].update(gross_cents=int(gross or 0), refunded_cents=int(refunded or 0))
     regs = _registrations().where(Registration.training_session_id.in_(session_ids)).subquery()
     for sid, count, discounts in db.session.execute(

@@ -7,12 +7,13 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import DateField, StringField
+from wtforms import StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from portal.accounts.access import admin_required
 from portal.accounts.services import find_user_by_email
 from portal.csvutil import stream_csv
+from portal.fields import FilterDateField
 from portal.i18n import select_timezone
 from portal.money import plain_amount
 from portal.reports import dashboards, revenue
@@ -23,7 +24,7 @@ bp = Blueprint("reports", __name__)
 @bp.route("/admin/")
 @admin_required
 def admin_home():
-    today, month = dashboards.today_and_month(str(select_timezone()))
+    today, month = dashboards.today_and_month(select_timezone())
     return render_template(
         "reports/admin_home.html",
         today=dashboards.activity(today),
@@ -50,8 +51,8 @@ class RevenueFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    start = DateField(_l("Sessions from"), [Optional()], name="from")
-    end = DateField(_l("Sessions to"), [Optional()], name="to")
+    start = FilterDateField(_l("Sessions from"), [Optional()], name="from")
+    end = FilterDateField(_l("Sessions to"), [Optional()], name="to")
     organizer = StringField(_l("Organizer email"), [Optional(), Length(max=254)])
 
     def validate_end(self, field):
@@ -63,7 +64,9 @@ class RevenueFilterForm(FlaskForm):
         if self.organizer.data and self.organizer.data.strip():
             organizer = find_user_by_email(self.organizer.data)
             organizer_id = organizer.id if organizer else 0  # nobody: no rows, not every row
-        return revenue.RevenueFilter(start=self.start.data, end=self.end.data, organizer_id=organizer_id)
+        return revenue.RevenueFilter(
+            start=self.start.data, end=self.end.data, organizer_id=organizer_id, zone=select_timezone()
+        )
 
     def args(self) -> dict[str, str]:
         values = {f.name: (f.raw_data or [""])[0] for f in self}

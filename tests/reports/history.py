@@ -47,7 +47,7 @@ def settle_payment(payment_id: int) -> Payment:
 
 
 def pay_per_use_session(
-    email: str, duration: int = 60, attendees: int = 10, title="Negotiation"
+    email: str, duration: int = 60, attendees: int = 10, title="Negotiation", must_pay: bool = True
 ) -> TrainingSession:
     """Draft, checkout and pay: duration x (attendees + 1) x 0.0125 at the demo rates (60 x 11 -> 8.25)."""
     details = SessionDetails(
@@ -65,5 +65,5 @@ def pay_per_use_session(
     training = save_draft(user(email), details, get_settings(), "schedule")
     payment = billing.checkout(training)
     paid = billing.pay(training.id, payment.id, VISA, ALL)
-    assert paid.is_paid, paid.status
+    assert paid.is_paid or not must_pay, paid.status
     return db.session.get(TrainingSession, training.id)

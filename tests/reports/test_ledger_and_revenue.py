@@ -19,6 +19,7 @@ from portal.coupons import services as coupons
 from portal.coupons.services import CouponInput
 from portal.extensions import db
 from portal.payments import services as payments
+from portal.payments.models import Payment
 from portal.registration import services as registration
 from tests.billing.test_reports import page_rows
 from tests.conftest import count_queries, login
@@ -312,3 +313,107 @@ def test_pages_cost_the_same_queries_with_many_rows(app, client, history):
             guest_pays(training, f"other{number}@example.com")
     many = [count_queries(app, client, url) for url in urls] + [count_queries(app, organizer, "/home")]
     assert many == few
+
+
+# -- the ledger's edge cases: what the gateway did behind our back ------------------------------------
+
+
+def guest_fee_totals(client) -> list[tuple]:
+    return totals_of(client.get(f"{LEDGER}?purpose=guest_fee").text, "ledger-total")
+
+
+def test_a_sale_voided_at_the_gateway_never_counts_as_money(app, client, payments_sandbox):
+    with app.app_context():
+        enable_ecommerce()
+        make_user("admin@example.com", role=Role.ADMIN, department=None)
+        training = make_training(make_user("sales@example.com"), fee_cents=5000)
+        paid = guest_pays(training, "guest@example.com")
+        payment = db.session.get(Payment, paid.payment_id)
+        payments.gateway().void(payment.gateway_transaction_id)  # someone voided it in the gateway's panel
+        assert payments.refresh_payment(payment.id).status == "voided"
+    login(client, "admin@example.com")
+    page = client.get(LEDGER).text
+    assert [(r["kind"], r["counted"]) for r in page_rows(page, "ledger-row")] == [("payment", "no")]
+    assert guest_fee_totals(client) == [("USD", "0", "0.00", "0.00", "0.00")]
+
+
+def test_a_lost_dispute_is_a_chargeback_in_the_ledger_and_the_reports(app, client, payments_sandbox):
+    with app.app_context():
+        enable_ecommerce()
+        make_user("admin@example.com", role=Role.ADMIN, department=None)
+        training = make_training(make_user("sales@example.com"), fee_cents=5000)
+        payment = settle_payment(guest_pays(training, "guest@example.com").payment_id)
+        assert payments.refund(payment.id, 1000, reason="goodwill").amount_cents == 1000
+        txn = payment.gateway_transaction_id
+    for kind in ("dispute_opened", "dispute_lost"):
+        notification = payments_sandbox.sign_notification(kind, txn)
+        assert client.post("/webhooks/braintree", data=notification).status_code == 200
+    login(client, "admin@example.com")
+    rows = page_rows(client.get(LEDGER).text, "ledger-row")
+    assert sorted((r["kind"], r["amount"], r["counted"]) for r in rows) == [
+        ("chargeback", "-40.00", "yes"),  # what had not been refunded
+        ("payment", "50.00", "yes"),
+        ("refund", "-10.00", "yes"),
+    ]
+    assert guest_fee_totals(client) == [("USD", "1", "50.00", "50.00", "0.00")]
+    [row] = page_rows(client.get("/admin/reports/sessions").text, "revenue-row")
+    assert (row["gross"], row["refunds"], row["net"]) == ("50.00", "50.00", "0.00")
+    assert client.get(f"{LEDGER}?kind=chargeback").text.count('class="ledger-row') == 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "to=9999-12-31",
+        "from=0001-01-01",
+        "from=1999-12-31",
+        "to=2200-01-01",
+        "session=99999999999",
+        "page=-3",
+    ],
+)
+def test_odd_filters_get_an_answer_never_a_500(client, history, query):
+    login(client, "admin@example.com")
+    for url in (LEDGER, f"{LEDGER}/ledger.csv", "/admin/reports/sessions", "/admin/reports/organizers"):
+        assert client.get(f"{url}?{query}").status_code in (200, 303, 422), url
+
+
+@pytest.mark.parametrize("lost", ["after_the_gateway_acted", "before_it_did"])
+def test_a_pay_per_use_refund_whose_answer_was_lost_is_counted_once(app, payments_sandbox, lost):
+    """The department report, the ledger and the gateway agree, and the refund is never made twice."""
+    from datetime import timedelta
+
+    from portal.billing import reports as department_reports
+    from portal.billing import services as billing
+    from portal.database import utcnow
+    from portal.payments import ledger
+    from portal.trainings.models import TrainingSession
+
+    with app.app_context():
+        enable_ecommerce()
+        make_user("sales@example.com", department="Sales")
+        training = pay_per_use_session("sales@example.com")  # 8.25
+        [charge] = billing.training_charges(training)
+        settle_payment(charge.payment_id)
+        if lost == "after_the_gateway_acted":
+            payments_sandbox.set_faults(lose_response=True, times=2, only=["refund", "find"])
+        else:
+            payments_sandbox.set_faults(drop_connection=True, times=2, only=["refund", "find"])
+        assert billing.refund(db.session.get(TrainingSession, training.id), 300, "estimate lowered") == 300
+        payments_sandbox.clear_faults()
+        payments.reconcile(now=utcnow() + timedelta(hours=2))  # resolves it, or gives up on it
+        assert billing.settle_owed_refunds() == (0 if lost == "after_the_gateway_acted" else 300)
+        assert billing.settle_owed_refunds() == 0
+
+        credits = [
+            t
+            for t in payments_sandbox.transactions()
+            if t["type"] == "credit" and t["refunded_transaction_id"] == charge.payment.gateway_transaction_id
+        ]
+        assert [str(t["amount"]) for t in credits] == ["3.00"]  # once, whatever was lost
+        [ledger_total] = ledger.totals(ledger.LedgerFilter(purpose="pay_per_use"))
+        [department] = department_reports.pay_per_use_report().totals
+        assert (ledger_total.charged_cents, ledger_total.refunded_cents) == (825, 300)
+        assert (department.paid_cents, department.refunded_cents) == (825, 300)
+        training = db.session.get(TrainingSession, training.id)
+        assert (training.paid_cents, training.refund_owed_cents) == (525, 0)
