@@ -84,7 +84,7 @@ class Payment(db.Model):
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
     # When the sale was sent: the reconciler looks up attempts left unknown since then.
     sent_at = mapped_column(UTCDateTime, nullable=True)
-    paid_at = mapped_column(UTCDateTime, nullable=True)
+    paid_at = mapped_column(UTCDateTime, nullable=True, index=True)
     settled_at = mapped_column(UTCDateTime, nullable=True)
     # When the reconciler last asked the gateway about settlement (it backs off).
     checked_at = mapped_column(UTCDateTime, nullable=True)

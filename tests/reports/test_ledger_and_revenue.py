@@ -417,3 +417,22 @@ def test_a_pay_per_use_refund_whose_answer_was_lost_is_counted_once(app, payment
         assert (department.paid_cents, department.refunded_cents) == (825, 300)
         training = db.session.get(TrainingSession, training.id)
         assert (training.paid_cents, training.refund_owed_cents) == (525, 0)
+
+
+def test_a_failed_refund_needs_attention_until_a_retry_succeeds(app, client, payments_sandbox):
+    with app.app_context():
+        enable_ecommerce()
+        make_user("admin@example.com", role=Role.ADMIN, department=None)
+        training = make_training(make_user("sales@example.com"), fee_cents=5000)
+        payment = settle_payment(guest_pays(training, "guest@example.com").payment_id)
+        payments_sandbox.set_faults(status=429, times=1, only="refund")  # refused before it was processed
+        with pytest.raises(payments.PaymentError):
+            payments.refund(payment.id, 2000, reason="goodwill")
+        payments_sandbox.clear_faults()
+    login(client, "admin@example.com")
+    assert 'id="failed-refunds" data-count="1"' in client.get("/admin/").text
+    with app.app_context():
+        assert payments.refund(payment.id, 2000, reason="goodwill, again").amount_cents == 2000
+    page = client.get("/admin/").text
+    assert 'id="failed-refunds"' not in page
+    assert 'id="attention" data-count="0"' in page

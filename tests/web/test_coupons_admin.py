@@ -375,6 +375,10 @@ def test_a_coupon_page_pages_its_redemptions(app, admin, site):
     first = admin.get(f"/coupons/{coupon_id}").text
     assert f'href="/coupons/{coupon_id}?page=2"' in first
     assert "No redemptions on this page." in admin.get(f"/coupons/{coupon_id}?page=9").text
+    # A query argument named like the path's own value never wins over it (nor breaks the page).
+    tricky = admin.get(f"/coupons/{coupon_id}?coupon_id=999")
+    assert tricky.status_code == 200
+    assert f'href="/coupons/{coupon_id}?page=2"' in tricky.text
 
 
 def test_a_used_coupon_cannot_be_deleted_an_unused_one_can(app, admin, site):

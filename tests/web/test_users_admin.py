@@ -779,3 +779,9 @@ def test_the_invitation_page_needs_a_csrf_token_too(app, admin, site):
     response = app.test_client().post(link, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert response.status_code == 400
     assert user_by_email(app, "new@example.com").invited_at is not None
+
+
+@pytest.mark.parametrize("department", ["²", "99999999999999999999999", "-1", "١٢"])
+def test_an_odd_department_filter_matches_nothing_and_never_fails(admin, site, department):
+    response = admin.get("/admin/users", query_string={"department": department})
+    assert response.status_code in (200, 422)
