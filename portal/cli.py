@@ -55,6 +55,36 @@ def reconcile() -> None:
     click.echo(", ".join(f"{name.replace('_', ' ')}: {count}" for name, count in counts.items()))
 
 
+@portal_cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+def backup(path: str, force: bool) -> None:
+    """Copy the database to PATH while the site runs (SQLite online backup, or pg_dump)."""
+    from portal.backups import BackupError, backup_database
+
+    try:
+        message = backup_database(path, force=force)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(message)
+
+
+@portal_cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Confirm: the current data is replaced by the backup's.")
+def restore(path: str, yes: bool) -> None:
+    """Replace the database's content with the backup at PATH (stop the site first)."""
+    from portal.backups import BackupError, restore_database
+
+    if not yes:
+        raise click.ClickException("Restoring replaces every row of the current database: add --yes.")
+    try:
+        message = restore_database(path)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(message)
+
+
 def _register_sandbox() -> None:
     from portal.payments.sandbox.cli import payments_sandbox
 

@@ -20,6 +20,14 @@ DEFAULTS = {
     "DEFAULT_LOCALE": "en",
     "DEFAULT_TIMEZONE": "UTC",
     "LANGUAGES": ["en", "fr"],
+    # Logging: "json" (one object per line) or "text", with the request id on every line.
+    # LOG_CONFIGURE false leaves logging to the host program.
+    "LOG_FORMAT": "text",
+    "LOG_LEVEL": "INFO",
+    "LOG_CONFIGURE": True,
+    # How many worker processes serve this site (gunicorn.conf.py sets it): several need
+    # PostgreSQL and Redis-backed rate limits, and the app refuses to start otherwise.
+    "WORKERS": 1,
     # Rows per page in every list and report.
     "PAGE_SIZE": 50,
     # Flask-Limiter storage; memory:// is per process, use redis:// for several workers.

@@ -101,6 +101,11 @@ def _finish_config(app: Flask) -> None:
             )
         # Demo and tests only: a key that dies with the process.
         app.config["SECRET_KEY"] = secrets.token_hex(32)
+    from portal.deployment import database_kind, problems
+
+    found = problems(database_kind(url), int(app.config["WORKERS"] or 1), app.config["RATELIMIT_STORAGE_URI"])
+    if found:
+        raise ConfigurationError(" ".join(found))
     if app.config["HTTPS"]:
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["PREFERRED_URL_SCHEME"] = "https"
@@ -153,6 +158,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.billing.admin_views import bp as billing_admin_bp
     from portal.billing.views import bp as billing_bp
     from portal.coupons.views import bp as coupons_bp
+    from portal.health import bp as health_bp
     from portal.payments.views import bp as payments_bp
     from portal.registration.views import bp as registration_bp
     from portal.reports.views import bp as reports_bp
@@ -171,6 +177,7 @@ def _register_blueprints(app: Flask) -> None:
         billing_admin_bp,
         users_admin_bp,
         reports_bp,
+        health_bp,
     ):
         app.register_blueprint(blueprint)
     pagination.init_app(app)
@@ -206,9 +213,11 @@ def _error_page(status: int, title, message):
 
 
 def _register_hooks(app: Flask) -> None:
+    from portal import observability
     from portal.admin.services import get_settings
     from portal.web import add_security_headers
 
+    observability.init_app(app)
     app.after_request(add_security_headers)
 
     @app.before_request

@@ -43,6 +43,7 @@ def payments_sandbox(tmp_path_factory):
 def make_config(database_url: str, sandbox=None, **extra) -> dict:
     config = {
         "TESTING": True,
+        "LOG_CONFIGURE": False,  # pytest captures logs itself
         "SECRET_KEY": "test-secret-key-" + "x" * 32,
         "DATABASE_URL": database_url,
         "RATELIMIT_STORAGE_URI": "memory://",

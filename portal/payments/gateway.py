@@ -11,6 +11,7 @@ import warnings
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)  # the SDK warns about its own names on import
@@ -143,6 +144,11 @@ class PaymentGateway:
         # needs its own merchant account, or Braintree would charge it in this one.
         self.default_currency = default_currency
         self.merchant_id = gateway.config.merchant_id
+
+    def endpoint(self) -> tuple[str, int]:
+        """The gateway's host and port (Braintree's API, or the offline sandbox)."""
+        parts = urlsplit(self._gateway.config.base_url())
+        return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
 
     def accepts(self, currency: str) -> bool:
         return currency == self.default_currency or currency in self.merchant_accounts

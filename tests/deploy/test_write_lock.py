@@ -1,0 +1,76 @@
+"""SQLite: one process-wide write lock orders the threads' transactions; it is always given back."""
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import text
+
+from portal.database import _write_lock_for
+from portal.extensions import db
+from tests.factories import make_user
+
+
+@pytest.fixture
+def sqlite_app(app, backend):
+    if backend != "sqlite":
+        pytest.skip("the write lock is SQLite's (PostgreSQL has row locks)")
+    return app
+
+
+def lock_of(app):
+    with app.app_context():
+        return _write_lock_for(db.engine)
+
+
+def test_the_lock_is_held_for_a_transaction_and_given_back_however_it_ends(sqlite_app):
+    lock = lock_of(sqlite_app)
+    with sqlite_app.app_context():
+        db.session.execute(text("SELECT 1"))
+        assert lock.locked()
+        db.session.commit()
+        assert not lock.locked()
+        db.session.execute(text("SELECT 1"))
+        db.session.rollback()
+        assert not lock.locked()
+        db.session.execute(text("SELECT 1"))
+        db.session.remove()  # the connection goes back to the pool mid-transaction
+        assert not lock.locked()
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        assert not lock.locked()  # closed without commit
+    # A read-only connection (exports) never takes it.
+    from portal.database import stream_rows
+
+    with sqlite_app.app_context():
+        rows = stream_rows(text("SELECT 1"))
+        assert list(rows) == [(1,)]
+        assert not lock.locked()
+
+
+def test_a_second_writer_waits_its_turn_instead_of_failing(sqlite_app):
+    order: list[str] = []
+    first_holds = threading.Event()
+
+    def first():
+        with sqlite_app.app_context():
+            make_user("first@example.com")  # committed
+            db.session.execute(text("UPDATE users SET name = 'First' WHERE email = 'first@example.com'"))
+            first_holds.set()
+            time.sleep(0.5)
+            order.append("first commits")
+            db.session.commit()
+
+    def second():
+        first_holds.wait(5)
+        with sqlite_app.app_context():
+            make_user("second@example.com")
+            order.append("second committed")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert order == ["first commits", "second committed"]
+    assert not lock_of(sqlite_app).locked()
