@@ -8,7 +8,7 @@ SANDBOX_PORT ?= 8790
 INSTANCE := instance
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test install install-test migrate demo clean
+.PHONY: run test bench install install-test install-bench migrate demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,13 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet --editable '.[test]'
 	touch $@
 
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --editable '.[bench]'
+	touch $@
+
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
+install-bench: $(VENV)/.installed-bench
 
 # Generated once and kept: sessions survive restarts of `make run`.
 $(INSTANCE)/secret_key:
@@ -49,6 +54,11 @@ run: demo
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks: gunicorn on loopback driven by Locust, on SQLite then PostgreSQL (BENCH_ARGS="--scale full").
+bench: install-bench
+	$(BIN)/python -m bench.run --database sqlite $(BENCH_ARGS)
+	$(BIN)/python -m bench.run --database postgresql $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) *.egg-info

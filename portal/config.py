@@ -28,6 +28,8 @@ DEFAULTS = {
     # How many worker processes serve this site (gunicorn.conf.py sets it): several need
     # PostgreSQL and Redis-backed rate limits, and the app refuses to start otherwise.
     "WORKERS": 1,
+    # Benchmarks only (`make bench`): adds GET /bench/hello, the hello-world baseline.
+    "BENCH": False,
     # Rows per page in every list and report.
     "PAGE_SIZE": 50,
     # Flask-Limiter storage; memory:// is per process, use redis:// for several workers.

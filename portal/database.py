@@ -94,18 +94,28 @@ def configure_sqlite(engine: Engine) -> None:
 
     # A connection returned to the pool, closed or thrown away mid-transaction lets go too.
     @event.listens_for(engine.pool, "reset")
-    def _on_reset(dbapi_connection, record, *args):
-        if _HOLDS in record.info:
+    def _on_reset(dbapi_connection, connection_record, reset_state):
+        if _HOLDS in connection_record.info:
             try:
                 dbapi_connection.rollback()
             finally:
-                _release(record.info)
+                _release(connection_record.info)
 
-    for name in ("close", "invalidate", "soft_invalidate", "detach"):
+    @event.listens_for(engine.pool, "close")
+    def _on_close(dbapi_connection, connection_record):
+        _release(connection_record.info)
 
-        @event.listens_for(engine.pool, name)
-        def _let_go(dbapi_connection, record, *args):
-            _release(record.info)
+    @event.listens_for(engine.pool, "detach")
+    def _on_detach(dbapi_connection, connection_record):
+        _release(connection_record.info)
+
+    @event.listens_for(engine.pool, "invalidate")
+    def _on_invalidate(dbapi_connection, connection_record, exception):
+        _release(connection_record.info)
+
+    @event.listens_for(engine.pool, "soft_invalidate")
+    def _on_soft_invalidate(dbapi_connection, connection_record, exception):
+        _release(connection_record.info)
 
 
 # Execution option marking a connection that only reads (see ``stream_rows``).

@@ -235,6 +235,12 @@ def _register_hooks(app: Flask) -> None:
     for error, status, title, message in ERROR_PAGES:
         app.register_error_handler(error, _error_page(status, title, message))
 
+    if app.config["BENCH"]:
+        # The baseline the benchmark compares every page with: same server, same hooks, no work.
+        @app.route("/bench/hello")
+        def bench_hello():
+            return "Hello, World!"
+
     @app.route("/")
     def index():
         if current_user.is_authenticated:
