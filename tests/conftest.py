@@ -223,8 +223,9 @@ def live_server_url(app):
         assert not thread.is_alive(), "the live server did not stop"
 
 
-def count_queries(app, client, url) -> int:
-    """How many SQL statements one GET of ``url`` runs (pages must stay O(1) in queries)."""
+def queries_and_body(app, client, url) -> tuple[int, bytes]:
+    """How many SQL statements one GET of ``url`` runs, body read included (a streamed CSV runs
+    its queries as it is read), and the body."""
     with app.app_context():
         engine = db.engine
     statements = []
@@ -236,7 +237,12 @@ def count_queries(app, client, url) -> int:
     try:
         response = client.get(url)
         assert response.status_code == 200
-        response.get_data()  # a streamed body (a CSV) runs its queries as it is read
+        body = response.get_data()
     finally:
         event.remove(engine, "before_cursor_execute", record)
-    return len(statements)
+    return len(statements), body
+
+
+def count_queries(app, client, url) -> int:
+    """How many SQL statements one GET of ``url`` runs (pages must stay O(1) in queries)."""
+    return queries_and_body(app, client, url)[0]

@@ -18,20 +18,18 @@ from sqlalchemy import func, select, update
 
 from portal.accounts.models import Department, Role, User
 from portal.admin.models import AuditEntry
-from portal.admin.services import get_settings
 from portal.billing import reports
 from portal.billing import services as billing
 from portal.billing.models import DepartmentBudget, Reimbursement, SessionCharge
-from portal.billing.pricing import AudioType
 from portal.database import utcnow
 from portal.extensions import db
 from portal.money import plain_amount
 from portal.payments import services as payments
 from portal.payments.models import Payment, Purpose, Refund, RefundStatus
 from portal.trainings.models import TrainingSession
-from portal.trainings.services import SessionDetails, save_draft
 from tests.conftest import count_queries, csrf_from, login, reset_database
 from tests.factories import enable_ecommerce, make_user
+from tests.reports.history import pay_per_use_session
 
 REPORT = "/admin/reports/pay-per-use"
 REIMBURSE = "/admin/reports/pay-per-use/reimburse"
@@ -66,23 +64,7 @@ def department(name: str) -> Department:
 
 def paid_session(email: str, duration=60, attendees=10, title="Negotiation basics") -> TrainingSession:
     """Draft, checkout and pay with a sandbox card; 60 minutes x (10 + 1) people x 0.0125 = 8.25."""
-    details = SessionDetails(
-        title=title,
-        description="",
-        start_at=utcnow().replace(microsecond=0) + timedelta(days=5),
-        timezone="UTC",
-        duration_minutes=duration,
-        capacity=50,
-        expected_attendees=attendees,
-        audio=AudioType.INTERNET,
-        teleconference_participants=0,
-        fee_cents=0,
-    )
-    training = save_draft(user(email), details, get_settings(), "schedule")
-    payment = billing.checkout(training)
-    paid = billing.pay(training.id, payment.id, "fake-valid-visa-nonce", ALL_METHODS)
-    assert paid.is_paid, paid.status
-    training = db.session.get(TrainingSession, training.id)
+    training = pay_per_use_session(email, duration=duration, attendees=attendees, title=title)
     assert training.status == "scheduled"
     return training
 

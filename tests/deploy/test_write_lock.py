@@ -3,19 +3,27 @@
 import threading
 import time
 
+import flask_migrate
 import pytest
 from sqlalchemy import text
 
+from portal import create_app
 from portal.database import _write_lock_for
 from portal.extensions import db
+from tests.conftest import make_config
 from tests.factories import make_user
 
 
 @pytest.fixture
-def sqlite_app(app, backend):
-    if backend != "sqlite":
-        pytest.skip("the write lock is SQLite's (PostgreSQL has row locks)")
-    return app
+def sqlite_app(tmp_path, payments_sandbox):
+    """The write lock is SQLite's (PostgreSQL has row locks): an app on a SQLite file of its own."""
+    app = create_app(make_config(f"sqlite:///{tmp_path}/lock.db", payments_sandbox))
+    with app.app_context():
+        flask_migrate.upgrade()  # the migrations create the settings row too
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def lock_of(app):

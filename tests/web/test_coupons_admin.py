@@ -9,7 +9,7 @@ from decimal import Decimal
 from email import policy
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from portal.accounts.models import Role
 from portal.admin.models import AuditEntry
@@ -20,7 +20,7 @@ from portal.database import utcnow
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.trainings.models import TrainingSession
-from tests.conftest import count_queries, csrf_from, login
+from tests.conftest import count_queries, csrf_from, login, queries_and_body
 from tests.factories import enable_ecommerce, make_training, make_user, set_settings
 
 COUPON = {
@@ -576,25 +576,6 @@ def pager_links(html_text: str) -> dict[str, str]:
     }
 
 
-def queries_reading(app, client, url) -> tuple[int, bytes]:
-    """SQL statements run while answering ``url`` *and* reading its body (a streamed CSV runs them then)."""
-    with app.app_context():
-        engine = db.engine
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        response = client.get(url)
-        assert response.status_code == 200
-        body = response.get_data()
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return len(statements), body
-
-
 def test_the_list_runs_the_same_number_of_queries_for_few_or_many_coupons(app, admin, site):
     """Each row shows its organizer and its sessions: one query each for the whole page, never per row."""
     bulk_coupons(app, 2, "FEW", organizer_id=site["organizer"], session_ids=[site["mine"]])
@@ -668,7 +649,7 @@ def test_the_export_streams_every_matching_coupon_in_a_fixed_number_of_queries(a
     few_codes = bulk_coupons(
         app, 2, "EXPA", batch="bulk", organizer_id=site["organizer"], session_ids=[site["mine"]]
     )
-    few, body = queries_reading(app, admin, "/coupons/export.csv?batch=bulk")
+    few, body = queries_and_body(app, admin, "/coupons/export.csv?batch=bulk")
     assert body.decode().splitlines() == [
         ",".join(services.CSV_COLUMNS),
         *(f"{code},percent,10,,0,1,,,,bulk,,yes" for code in few_codes),
@@ -682,7 +663,7 @@ def test_the_export_streams_every_matching_coupon_in_a_fixed_number_of_queries(a
     assert lines[0] == ",".join(services.CSV_COLUMNS) and lines[-1] == ""
     assert [line.split(",")[0] for line in lines[1:-1]] == few_codes + many_codes  # oldest first, all of them
     # Read a thousand at a time: the same queries for 2 coupons as for 1,102 (sessions are not loaded).
-    assert queries_reading(app, admin, "/coupons/export.csv?batch=bulk")[0] == few
+    assert queries_and_body(app, admin, "/coupons/export.csv?batch=bulk")[0] == few
 
 
 # -- bulk: generate, import, export --------------------------------------------------------------------
@@ -1204,11 +1185,11 @@ def test_the_report_and_its_csv_cost_the_same_queries_for_few_or_many_coupons(ap
     codes = bulk_coupons(app, 2, "FEW")
     bulk_redemptions(app, codes)
     few = {by: count_queries(app, admin, f"/coupons/report?by={by}") for by in ("batch", "coupon")}
-    few_csv = queries_reading(app, admin, "/coupons/report?by=coupon&format=csv")[0]
+    few_csv = queries_and_body(app, admin, "/coupons/report?by=coupon&format=csv")[0]
     many = bulk_coupons(app, 1200, "MANY", batch="many")
     bulk_redemptions(app, many, currency="EUR", price_cents=5000, discount_cents=500)
     for by in ("batch", "coupon"):
         assert count_queries(app, admin, f"/coupons/report?by={by}") == few[by]
     assert count_queries(app, admin, "/coupons/report?by=coupon&page=7") == few["coupon"]
-    count, body = queries_reading(app, admin, "/coupons/report?by=coupon&format=csv")
+    count, body = queries_and_body(app, admin, "/coupons/report?by=coupon&format=csv")
     assert count == few_csv and len(body.splitlines()) == 1 + 1202

@@ -13,7 +13,7 @@ from html import unescape
 from urllib.parse import urlparse
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from portal.accounts.models import Role
 from portal.coupons import services as coupons
@@ -24,7 +24,7 @@ from portal.payments.models import Payment, Refund
 from portal.payments.services import gateway, refresh_payment
 from portal.registration.models import Registration
 from portal.trainings.registrants import CSV_COLUMNS
-from tests.conftest import count_queries, csrf_from, login
+from tests.conftest import count_queries, csrf_from, login, queries_and_body
 from tests.factories import enable_ecommerce, make_training, make_user
 
 ORGANIZER = "organizer@example.com"
@@ -397,25 +397,6 @@ def pager_links(html: str) -> dict[str, str]:
     return {rel: unescape(href) for rel, href in re.findall(r'<a rel="(prev|next)" href="([^"]+)"', html)}
 
 
-def queries_reading(app, client, url) -> tuple[int, bytes]:
-    """SQL statements run while answering ``url`` *and* reading its body (a streamed CSV runs them then)."""
-    with app.app_context():
-        engine = db.engine
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        response = client.get(url)
-        assert response.status_code == 200
-        body = response.get_data()
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return len(statements), body
-
-
 def test_registrants_page_and_csv_cost_the_same_queries_for_one_or_many_registrants(app, client, site):
     first = paid_guest(app, site["my_token"], "Guest 0", "guest0@example.com")
     settle(app, first)
@@ -423,7 +404,7 @@ def test_registrants_page_and_csv_cost_the_same_queries_for_one_or_many_registra
     assert post_as_organizer(client, site["mine"], f"{first}/cancel", {"refund": "10.00"}).status_code == 303
     url = registrants_url(site["mine"])
     few = count_queries(app, client, url)
-    few_csv, body = queries_reading(app, client, url + "?format=csv")
+    few_csv, body = queries_and_body(app, client, url + "?format=csv")
     assert len(body.splitlines()) == 2
     for number in range(1, 4):
         registration_id = paid_guest(app, site["my_token"], f"Guest {number}", f"guest{number}@example.com")
@@ -431,13 +412,13 @@ def test_registrants_page_and_csv_cost_the_same_queries_for_one_or_many_registra
         post_as_organizer(client, site["mine"], f"{registration_id}/cancel", {"refund": "5.00"})
     register(app, site["my_token"], "Guest pending", "pending@example.com", coupon="SAVE25")
     assert count_queries(app, client, url) == few
-    assert queries_reading(app, client, url + "?format=csv")[0] == few_csv
+    assert queries_and_body(app, client, url + "?format=csv")[0] == few_csv
     assert totals(client.get(url).text)["refunded"] == "25.00"
     # Thousands of registrants: still one page's worth of queries, and the CSV reads them in batches.
     bulk_registrants(app, site["mine"], 130)
     assert count_queries(app, client, url) == few
     assert count_queries(app, client, url + "?page=3") == few
-    count, body = queries_reading(app, client, url + "?format=csv")
+    count, body = queries_and_body(app, client, url + "?format=csv")
     assert count == few_csv and len(body.splitlines()) == 1 + 5 + 130
     assert totals(client.get(url + "?page=3").text)["refunded"] == "675.00"  # 25.00 + 130 x 5.00
 
