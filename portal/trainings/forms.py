@@ -17,7 +17,7 @@ from wtforms.validators import (
 
 from portal.billing.pricing import AudioType, Usage
 from portal.fields import LocalDateTimeField, MoneyField
-from portal.i18n import timezone_choices
+from portal.i18n import is_offered_timezone, timezone_choices
 
 AUDIO_LABELS = {
     AudioType.NONE: _l("None"),
@@ -55,7 +55,8 @@ class SessionForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
     start = LocalDateTimeField(_l("Start"))
-    timezone = SelectField(_l("Time zone"), validators=[DataRequired()])
+    # Checked against a set in validate_timezone: WTForms' own check walks all ~430 options per request.
+    timezone = SelectField(_l("Time zone"), validators=[DataRequired()], validate_choice=False)
     duration_minutes = IntegerField(
         _l("Duration (minutes)"),
         validators=[
@@ -112,8 +113,12 @@ class SessionForm(FlaskForm):
             # Fee-based training is off: no fee can be set at all.
             del self.session_fee
 
+    def validate_timezone(self, field):
+        if not is_offered_timezone(field.data):
+            raise ValidationError(field.gettext("Not a valid choice."))
+
     def validate_start(self, field):
-        if self.timezone.data not in self.timezone.choices:
+        if not is_offered_timezone(self.timezone.data):
             return  # the time zone field reports its own error
         if field.data is None:
             if self.start_required:
@@ -158,7 +163,7 @@ class SessionForm(FlaskForm):
 
     def start_at_utc(self) -> datetime | None:
         """The start as an aware UTC datetime; None for a wall time skipped by a DST change."""
-        if self.start.data is None or self.timezone.data not in self.timezone.choices:
+        if self.start.data is None or not is_offered_timezone(self.timezone.data):
             return None
         zone = ZoneInfo(self.timezone.data)
         local = self.start.data.replace(tzinfo=zone)
