@@ -1,7 +1,6 @@
 """SQLite: one process-wide write lock orders the threads' transactions; it is always given back."""
 
 import threading
-import time
 
 import flask_migrate
 import pytest
@@ -60,22 +59,26 @@ def test_the_lock_is_held_for_a_transaction_and_given_back_however_it_ends(sqlit
 
 def test_a_second_writer_waits_its_turn_instead_of_failing(sqlite_app):
     order: list[str] = []
-    first_holds = threading.Event()
+    first_holds, second_trying, second_done = threading.Event(), threading.Event(), threading.Event()
 
     def first():
         with sqlite_app.app_context():
             make_user("first@example.com")  # committed
             db.session.execute(text("UPDATE users SET name = 'First' WHERE email = 'first@example.com'"))
             first_holds.set()
-            time.sleep(0.5)
+            second_trying.wait(5)
+            # While this transaction is open the second writer cannot finish: it waits, it does not fail.
+            assert not second_done.wait(0.3)
             order.append("first commits")
             db.session.commit()
 
     def second():
         first_holds.wait(5)
         with sqlite_app.app_context():
+            second_trying.set()
             make_user("second@example.com")
             order.append("second committed")
+        second_done.set()
 
     threads = [threading.Thread(target=first), threading.Thread(target=second)]
     for thread in threads:
