@@ -8,7 +8,7 @@ SANDBOX_PORT ?= 8790
 INSTANCE := instance
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test bench install install-test install-bench migrate demo clean
+.PHONY: run test bench install install-test install-bench migrate demo clean catalogs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,17 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 install-bench: $(VENV)/.installed-bench
 
+# Translations: each portal/translations/<lang>/LC_MESSAGES/messages.po is the committed source.
+# The template (.pot) and the compiled catalogs (.mo) are generated here and git-ignored; new
+# strings appear untranslated (never fuzzy-guessed) in the .po, and tests/i18n names them.
+TRANSLATIONS := portal/translations
+catalogs: install
+	$(BIN)/pybabel -q extract -F babel.cfg -k lazy_gettext -k _l --no-location \
+		--project=portal --version=0.1.0 -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel -q update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) \
+		--no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
+	$(BIN)/pybabel compile --statistics -d $(TRANSLATIONS)
+
 # Generated once and kept: sessions survive restarts of `make run`.
 $(INSTANCE)/secret_key:
 	mkdir -p $(INSTANCE)
@@ -43,7 +54,7 @@ demo: migrate
 	PORTAL_SECRET_KEY=$$(cat $(INSTANCE)/secret_key) PORTAL_DEMO=true $(FLASK) portal load-demo
 
 # The portal, with the offline payment sandbox beside it on a loopback port.
-run: demo
+run: demo catalogs
 	@echo "Serving http://127.0.0.1:$(PORT)  (demo password: $${PORTAL_DEMO_PASSWORD:-portal-demo})"
 	export PORTAL_SECRET_KEY=$$(cat $(INSTANCE)/secret_key) PORTAL_DEMO=true \
 		PORTAL_PAYMENTS_SANDBOX_URL=http://127.0.0.1:$(SANDBOX_PORT) PORTAL_BASE_URL=http://127.0.0.1:$(PORT); \
@@ -52,7 +63,7 @@ run: demo
 	trap 'kill $$sandbox 2>/dev/null' EXIT INT TERM; \
 	PORTAL_RUN_JOBS=true $(FLASK) run --host 127.0.0.1 --port $(PORT) --no-reload --with-threads
 
-test: install-test
+test: install-test catalogs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Benchmarks: gunicorn on loopback driven by Locust, on SQLite then PostgreSQL (BENCH_ARGS="--scale full").

@@ -1,7 +1,9 @@
 """WTForms fields: exact decimals (rates and money typed in the viewer's locale), dates."""
 
 from datetime import date, datetime
+from decimal import Decimal
 
+from babel.numbers import format_decimal
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, DateTimeLocalField, StringField
@@ -17,6 +19,16 @@ MESSAGES = {
 }
 
 
+def input_decimal(value: Decimal, digits: int | None = None) -> str:
+    """An exact decimal as the viewer types it: the locale's separator, no grouping, ``digits``
+    decimals (default: every digit of ``value``), e.g. fr ``0,0125`` and ``12,50``, en ``0.0125`` and
+    ``12.50``. ``money.parse_amount`` / ``money.parse_rate`` read it back in the same locale."""
+    if digits is None:
+        digits = max(0, -value.as_tuple().exponent)
+    pattern = "0." + "0" * digits if digits else "0"
+    return format_decimal(value, format=pattern, locale=get_locale())
+
+
 class RateField(StringField):
     """A non-negative exact decimal with up to ``max_digits`` decimals (e.g. 0.0125)."""
 
@@ -30,7 +42,7 @@ class RateField(StringField):
     def _value(self):
         if self.raw_data:
             return self.raw_data[0]
-        return "" if self.data is None else format(self.data, "f")
+        return "" if self.data is None else input_decimal(self.data)
 
     def pre_validate(self, form):
         text = (self.raw_data[0] if self.raw_data else "") or ""
@@ -47,7 +59,7 @@ class RateField(StringField):
                 ) from None
             raise ValidationError(MESSAGES[exc.code]) from None
         if self.maximum is not None and self.data > self.maximum:
-            raise ValidationError(_l("Enter at most %(maximum)s.", maximum=self.maximum))
+            raise ValidationError(_l("Enter at most %(maximum)s.", maximum=input_decimal(self.maximum)))
 
 
 class MoneyField(StringField):
@@ -61,7 +73,9 @@ class MoneyField(StringField):
     def _value(self):
         if self.raw_data:
             return self.raw_data[0]
-        return money.plain_amount(self.data, self.currency) if isinstance(self.data, int) else ""
+        if not isinstance(self.data, int):
+            return ""
+        return input_decimal(money.to_decimal(self.data, self.currency), money.minor_digits(self.currency))
 
     def pre_validate(self, form):
         text = (self.raw_data[0] if self.raw_data else "") or ""

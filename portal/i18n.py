@@ -1,12 +1,14 @@
 """Locale and time-zone selection, and the template filters that format with Babel."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel import dates, numbers
-from flask import Flask, current_app, g, has_request_context, request
-from flask_babel import get_locale
+from flask import Flask, current_app, g, has_request_context, request, url_for
+from flask_babel import force_locale, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -16,14 +18,59 @@ LANG_COOKIE = "portal_lang"
 TZ_COOKIE = "portal_tz"
 
 
+def supported_language(candidate: str | None) -> str | None:
+    """``candidate`` as one of the site's languages (``fr``, ``fr-CA`` and ``fr_FR`` give ``fr``), or None."""
+    if not candidate:
+        return None
+    languages = current_app.config["LANGUAGES"]
+    code = candidate.strip().replace("_", "-").lower()
+    if code in languages:
+        return code
+    primary = code.split("-", 1)[0]
+    return primary if primary in languages else None
+
+
 def select_locale() -> str:
+    """?lang= (the switcher on every page), then the remembered choice (a cookie), then the browser's."""
     if not has_request_context():  # CLI commands and background jobs
         return current_app.config["DEFAULT_LOCALE"]
-    languages = current_app.config["LANGUAGES"]
     for candidate in (request.args.get("lang"), request.cookies.get(LANG_COOKIE)):
-        if candidate in languages:
-            return candidate
-    return request.accept_languages.best_match(languages) or current_app.config["DEFAULT_LOCALE"]
+        language = supported_language(candidate)
+        if language:
+            return language
+    return (
+        request.accept_languages.best_match(current_app.config["LANGUAGES"])
+        or current_app.config["DEFAULT_LOCALE"]
+    )
+
+
+def current_language() -> str:
+    """The language in use now (a request's, or the site default), to store with what a guest
+    creates so that mail sent to them later is in their language."""
+    locale = get_locale()
+    return supported_language(str(locale) if locale else None) or current_app.config["DEFAULT_LOCALE"]
+
+
+@contextmanager
+def recipient_locale(language: str | None) -> Iterator[None]:
+    """Render mail and attachments in the recipient's language, whoever's request sends them."""
+    with force_locale(supported_language(language) or current_app.config["DEFAULT_LOCALE"]):
+        yield
+
+
+def in_locale(language: str | None, caller) -> str:
+    """Template helper: ``{% call in_locale(registration.locale) %}...{% endcall %}``."""
+    with recipient_locale(language):
+        return caller()
+
+
+def language_url(language: str) -> str:
+    """This page in ``language``: the same endpoint and query, with ``lang`` set (the switcher)."""
+    if request.endpoint is None:  # a 404 page: no endpoint to build on
+        return f"?lang={language}"
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [language]
+    return url_for(request.endpoint, **{**args, **(request.view_args or {})})
 
 
 def is_timezone(name: str | None) -> bool:
@@ -208,9 +255,10 @@ def method_label(payment) -> str:
     label = str(METHOD_LABELS.get(payment.method, payment.method))
     if payment.method == "paypal":
         return f"{label} ({payment.paypal_email})" if payment.paypal_email else label
-    brand = f"{payment.card_brand} " if payment.card_brand else ""
+    if payment.card_brand:  # "Visa credit card", "carte de crédit Visa"
+        label = gettext("%(brand)s %(method)s", brand=payment.card_brand, method=label)
     last4 = f" ···· {payment.card_last4}" if payment.card_last4 else ""
-    return f"{brand}{label}{last4}"
+    return f"{label}{last4}"
 
 
 def init_app(app: Flask) -> None:
@@ -228,15 +276,20 @@ def init_app(app: Flask) -> None:
         registration_status_label=registration_status_label,
         viewer_timezone=select_timezone,
         get_locale=get_locale,
+        in_locale=in_locale,
+        language_url=language_url,
     )
     app.jinja_env.filters["plain_amount"] = money.plain_amount
     app.jinja_env.filters["in_zone"] = format_in_zone
 
     @app.after_request
     def remember_language(response):
-        lang = request.args.get("lang")
-        if lang in app.config["LANGUAGES"]:
+        """A language chosen with ?lang= is remembered for a year; pages vary with the browser's."""
+        language = supported_language(request.args.get("lang"))
+        if language:
             response.set_cookie(
-                LANG_COOKIE, lang, max_age=365 * 86400, samesite="Lax", secure=app.config["HTTPS"]
+                LANG_COOKIE, language, max_age=365 * 86400, samesite="Lax", secure=app.config["HTTPS"]
             )
+        if response.mimetype == "text/html":
+            response.vary.add("Accept-Language")
         return response

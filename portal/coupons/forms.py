@@ -27,7 +27,7 @@ from portal import money
 from portal.coupons.messages import coupon_message
 from portal.coupons.rules import DiscountKind
 from portal.fields import MESSAGES as AMOUNT_MESSAGES
-from portal.fields import LocalDateTimeField, MoneyField
+from portal.fields import LocalDateTimeField, MoneyField, input_decimal
 
 KIND_LABELS = {
     DiscountKind.PERCENT: _l("Percent"),
@@ -59,7 +59,7 @@ class CouponValueField(MoneyField):
         if self.raw_data:
             return self.raw_data[0]
         if isinstance(self.data, Decimal):
-            return format(self.data, "f")
+            return input_decimal(self.data)
         return super()._value()
 
     def pre_validate(self, form):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, cast, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -717,8 +718,9 @@ def resend(delivery: CouponDelivery, actor: User) -> None:
 
 # -- prepaid coupons ------------------------------------------------------------
 
-PREPAID_SUBJECT = "Your prepaid training sessions"
-PREPAID_BODY = (
+# Lazy: in the language of whoever records the prepayment (the guest's is not known).
+PREPAID_SUBJECT = _l("Your prepaid training sessions")
+PREPAID_BODY = _l(
     "Hello {name},\n\n"
     "Thank you for your prepayment. Use this code to register for a training session "
     "without paying again:\n\n    {code}\n\n"

@@ -54,13 +54,30 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     email["Message-ID"] = make_msgid(domain=config["MAIL_FROM"].rpartition("@")[2].strip("> ") or None)
     email.set_content(message.body)
     for attachment in message.attachments or []:
-        maintype, _, subtype = attachment["content_type"].partition("/")
-        email.add_attachment(
-            attachment["content"].encode(),
-            maintype=maintype,
-            subtype=subtype.split(";")[0],
-            filename=attachment["filename"],
-        )
+        content_type, _, parameters = attachment["content_type"].partition(";")
+        maintype, _, subtype = content_type.strip().partition("/")
+        if maintype == "text":
+            # Text (a calendar invitation) says it is UTF-8: a French one has accents, and MIME
+            # assumes ASCII otherwise. Parameters such as "method=REQUEST" are kept.
+            params = {}
+            for parameter in parameters.split(";"):
+                name, _, value = parameter.partition("=")
+                if value:
+                    params[name.strip().lower()] = value.strip().strip('"')
+            email.add_attachment(
+                attachment["content"],
+                subtype=subtype,
+                charset="utf-8",
+                filename=attachment["filename"],
+                params=params,
+            )
+        else:
+            email.add_attachment(
+                attachment["content"].encode(),
+                maintype=maintype,
+                subtype=subtype,
+                filename=attachment["filename"],
+            )
     return email
 
 

@@ -2,9 +2,11 @@
 
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from portal.database import utcnow
+from portal.i18n import recipient_locale
 from portal.registration.links import manage_url
 
 
@@ -22,7 +24,9 @@ def invitation(registration) -> dict:
     event.add("dtend", training.start_at + timedelta(minutes=training.duration_minutes))
     event.add("summary", training.title)
     description = training.description or training.title
-    event.add("description", f"{description}\n\nManage your registration: {manage_url(registration.id)}")
+    with recipient_locale(registration.locale):  # the guest's language, whoever's request sends it
+        manage = _("Manage your registration: %(url)s", url=manage_url(registration.id))
+    event.add("description", f"{description}\n\n{manage}")
     if training.meeting_url:
         event.add("location", training.meeting_url)
         event.add("url", training.meeting_url)

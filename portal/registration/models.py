@@ -5,6 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.database import UTCDateTime, utcnow
 from portal.extensions import db
+from portal.i18n import current_language
 from portal.payments.models import Payment
 from portal.trainings.models import TrainingSession
 
@@ -51,6 +52,8 @@ class Registration(db.Model):
     phone: Mapped[str] = mapped_column(String(40), default="")
     # The guest's time zone when registering (from the browser), for times in their email.
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # The guest's language when registering (the page's), for the mail and invitation sent to them.
+    locale: Mapped[str] = mapped_column(String(10), default=current_language, server_default="en")
     status: Mapped[str] = mapped_column(String(20))
     # The fee when the guest registered, and what a coupon took off: the server's numbers only.
     price_cents: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -24,6 +24,7 @@ from portal.coupons import rules as coupon_rules
 from portal.coupons import services as coupons
 from portal.database import utcnow
 from portal.extensions import db
+from portal.i18n import recipient_locale
 from portal.mail import services as mail
 from portal.payments import services as payments
 from portal.payments.models import Payment, Purpose
@@ -694,19 +695,24 @@ def _subject(kind: str, title: str) -> str:
 
 
 def _send_mail(registration: Registration, kind: str, attachments=None, **context) -> None:
-    """Queue a guest email in the caller's transaction (sent after commit by the outbox)."""
+    """Queue a guest email in the caller's transaction (sent after commit by the outbox).
+
+    In the guest's language, whoever's request (or job) sends it.
+    """
     training = registration.training
-    body = render_template(
-        f"registration/email/{kind}.txt",
-        registration=registration,
-        training=training,
-        payment=registration.payment,
-        manage_url=manage_url(registration.id),
-        **context,
-    )
+    with recipient_locale(registration.locale):
+        body = render_template(
+            f"registration/email/{kind}.txt",
+            registration=registration,
+            training=training,
+            payment=registration.payment,
+            manage_url=manage_url(registration.id),
+            **context,
+        )
+        subject = _subject(kind, training.title)
     mail.queue(
         registration.email,
-        _subject(kind, training.title),
+        subject,
         body,
         kind=f"registration_{kind}",
         to_name=registration.name,
