@@ -5,7 +5,8 @@ import threading
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import DateTime, String, event
+from flask import g, has_request_context
+from sqlalchemy import DateTime, String, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.types import TypeDecorator
@@ -16,6 +17,14 @@ _WRITE_LOCKS_GUARD = threading.Lock()
 # How long a transaction waits for its turn before failing like SQLite's own busy timeout.
 WRITE_LOCK_TIMEOUT = 10.0
 _HOLDS = "portal_write_lock"
+_QUERY_ONLY = "portal_query_only"
+# ``flask.g`` flag: this request only reads (see ``portal.web.mark_reads_only``).
+READS_ONLY_FLAG = "portal_reads_only"
+
+
+def request_reads_only() -> bool:
+    """True inside a request that only reads: a GET, or a POST its view declares read-only."""
+    return has_request_context() and g.get(READS_ONLY_FLAG, False)
 
 
 def _write_lock_for(engine: Engine) -> threading.Lock:
@@ -38,7 +47,9 @@ def configure_sqlite(engine: Engine) -> None:
     conditional updates on seats and coupon uses are exact. Before that, the
     transaction takes this process's lock for the file: the threads of a worker
     queue on it in order, instead of polling SQLite's busy handler (measured here:
-    p99 594 ms -> 30 ms at the same throughput). Read-only connections take neither.
+    p99 594 ms -> 30 ms at the same throughput). Read-only connections and requests
+    that only read (``request_reads_only``) take neither: they begin a deferred
+    transaction on a ``query_only`` connection, so pages are served beside a writer.
     """
     write_lock = _write_lock_for(engine)
 
@@ -57,19 +68,27 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        if connection.get_execution_options().get(READ_ONLY):
+        info = connection.connection.info
+        if connection.get_execution_options().get(READ_ONLY) or request_reads_only():
             # A deferred reader: under WAL it reads a snapshot and never blocks a writer.
+            # ``query_only`` makes a write on it fail loudly instead of taking the lock behind our back.
+            if not info.get(_QUERY_ONLY):
+                connection.exec_driver_sql("PRAGMA query_only = ON")
+                info[_QUERY_ONLY] = True
             connection.exec_driver_sql("BEGIN")
             return
+        if info.get(_QUERY_ONLY):
+            connection.exec_driver_sql("PRAGMA query_only = OFF")
+            info[_QUERY_ONLY] = False
         if not write_lock.acquire(timeout=WRITE_LOCK_TIMEOUT):
             raise OperationalError(
                 "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked (write lock wait)")
             )
-        connection.connection.info[_HOLDS] = write_lock
+        info[_HOLDS] = write_lock
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
-            _release(connection.connection.info)
+            _release(info)
             raise
 
     # The lock goes once SQLite has finished: we commit or roll back ourselves, then release
@@ -190,6 +209,11 @@ class DecimalText(TypeDecorator):
             return Decimal(value)
         except InvalidOperation as exc:  # pragma: no cover - only a corrupted row
             raise ValueError(f"not a decimal: {value!r}") from exc
+
+
+def persisted_id(instance) -> int:
+    """A stored object's id, without reloading it once a commit has expired its attributes."""
+    return inspect(instance).identity[0]
 
 
 def utcnow() -> datetime:

@@ -215,8 +215,10 @@ def _error_page(status: int, title, message):
 def _register_hooks(app: Flask) -> None:
     from portal import observability
     from portal.admin.services import get_settings
-    from portal.web import add_security_headers
+    from portal.web import add_security_headers, mark_reads_only
 
+    # First of all hooks: the request's first query begins a read-only or a write transaction.
+    app.before_request_funcs.setdefault(None, []).insert(0, mark_reads_only)
     observability.init_app(app)
     app.after_request(add_security_headers)
 

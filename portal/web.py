@@ -2,6 +2,8 @@
 
 from flask import Response, current_app, g, make_response, render_template, request
 
+from portal.database import READS_ONLY_FLAG
+
 CSP_DIRECTIVES = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],
@@ -32,6 +34,31 @@ def content_security_policy() -> str:
             sources = []
         parts.append(" ".join([directive, *sources, *added]))
     return "; ".join(parts)
+
+
+# Methods that never change state: their requests read only (on SQLite, without the write lock).
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_READS_ONLY_WHEN = "portal_reads_only_when"
+
+
+def reads_only_when(predicate):
+    """Declare that a POST to this view only reads when ``predicate()`` holds (a live estimate).
+
+    Put it right under ``@bp.route``. A write in such a request fails loudly on SQLite.
+    """
+
+    def mark(view):
+        setattr(view, _READS_ONLY_WHEN, predicate)
+        return view
+
+    return mark
+
+
+def mark_reads_only() -> None:
+    """Before anything touches the database: does this request only read?"""
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    predicate = getattr(view, _READS_ONLY_WHEN, None)
+    setattr(g, READS_ONLY_FLAG, request.method in SAFE_METHODS or (predicate is not None and predicate()))
 
 
 def is_htmx() -> bool:

@@ -231,7 +231,8 @@ def queries_and_body(app, client, url) -> tuple[int, bytes]:
     statements = []
 
     def record(conn, cursor, statement, *args):
-        statements.append(statement)
+        if not statement.startswith("PRAGMA"):  # SQLite connection housekeeping, not a query
+            statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", record)
     try:

@@ -33,7 +33,7 @@ from portal.accounts.services import AccountError
 from portal.admin.models import AuditEntry
 from portal.database import utcnow
 from portal.extensions import db
-from portal.mail.services import deliver_pending
+from portal.mail.services import deliver_queued
 from portal.pagination import page_of
 from portal.web import render_page_or_fragment
 
@@ -190,7 +190,7 @@ def invite():
                 form.form_errors.append(_message(exc))
         else:
             user_id, email = user.id, user.email
-            deliver_pending()  # after the commit: the mail leaves at once
+            deliver_queued()  # after the commit: the mail leaves at once
             flash(_("Invitation sent to %(email)s.", email=email), "success")
             return redirect(url_for("users_admin.edit", user_id=user_id), code=303)
     status = 422 if form.is_submitted() else 200
@@ -284,7 +284,7 @@ def resend_invitation(user_id: int):
         services.resend_invitation,
         _("A new invitation was sent to %(email)s; earlier links no longer work."),
     )
-    deliver_pending()
+    deliver_queued()
     return response
 
 

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from portal.admin.services import get_settings
 from portal.billing import services
-from portal.mail.services import deliver_pending
+from portal.mail.services import deliver_queued
 from portal.payments.component import allowed_methods, component_context
 from portal.payments.messages import failure_message
 from portal.payments.services import PaymentError, get_payment
@@ -92,7 +92,7 @@ def pay(session_id: int, payment_id: int):
         except (PaymentError, services.BillingError) as exc:
             error = failure_message(exc.code) if isinstance(exc, PaymentError) else str(MESSAGES[exc.code])
         else:
-            deliver_pending()
+            deliver_queued()
             if payment.is_paid:
                 flash(_("Payment received."), "success")
             elif payment.status in ("processing", "unknown"):

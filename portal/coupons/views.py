@@ -39,7 +39,7 @@ from portal.coupons.models import Coupon, CouponDelivery, CouponRedemption
 from portal.csvutil import stream_csv
 from portal.extensions import db
 from portal.i18n import format_in_zone, select_timezone
-from portal.mail.services import deliver_pending
+from portal.mail.services import deliver_queued
 from portal.pagination import page_of
 from portal.trainings.models import TrainingSession
 from portal.trainings.status import SessionStatus
@@ -484,7 +484,7 @@ def send():
                 db.session.rollback()
                 _show_error(form, exc)
             else:
-                deliver_pending()  # after the commit: the mail leaves at once
+                deliver_queued()  # after the commit: the mail leaves at once
                 flash(
                     ngettext(
                         "%(num)d coupon sent by email.", "%(num)d coupons sent by email.", len(deliveries)
@@ -503,7 +503,7 @@ def resend(delivery_id: int):
     if delivery is None or not services.can_manage(current_user, delivery.coupon):
         abort(404)
     services.resend(delivery, current_user)
-    deliver_pending()
+    deliver_queued()
     flash(_("Coupon sent again to %(email)s.", email=delivery.email), "success")
     return redirect(url_for("coupons.detail", coupon_id=delivery.coupon_id), code=303)
 
@@ -532,7 +532,7 @@ def prepaid():
             db.session.rollback()
             _show_error(form, exc)
         else:
-            deliver_pending()
+            deliver_queued()
             flash(
                 ngettext(
                     "Prepayment recorded: %(num)d free coupon sent to %(email)s.",

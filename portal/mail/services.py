@@ -10,7 +10,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy import select, update
 
 from portal.database import utcnow
@@ -19,6 +19,10 @@ from portal.mail.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+
+
+# ``flask.g`` flag: this request queued a message.
+_QUEUED_IN_REQUEST = "portal_mail_queued"
 
 
 def queue(
@@ -42,7 +46,20 @@ def queue(
         attempts=0,
     )
     db.session.add(message)
+    if has_request_context():
+        setattr(g, _QUEUED_IN_REQUEST, True)
     return message
+
+
+def deliver_queued() -> int:
+    """A view's last step, after its commit: send what this request queued, at once.
+
+    A request that queued nothing runs no query (on SQLite, it does not take the write
+    lock again); messages left over from elsewhere are the outbox job's (``deliver_pending``).
+    """
+    if not g.pop(_QUEUED_IN_REQUEST, False):
+        return 0
+    return deliver_pending()
 
 
 def build_email(message: OutboxMessage) -> EmailMessage:

@@ -79,4 +79,8 @@ class Registration(db.Model):
     @property
     def reference(self) -> str:
         """What the payment attempt and the coupon use are for."""
-        return f"registration:{self.id}"
+        return reference_of(self.id)
+
+
+def reference_of(registration_id: int) -> str:
+    return f"registration:{registration_id}"

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask import render_template
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 
@@ -30,7 +30,7 @@ from portal.payments import services as payments
 from portal.payments.models import Payment, Purpose
 from portal.registration.calendar import invitation
 from portal.registration.links import manage_url
-from portal.registration.models import ACTIVE, Registration, RegistrationStatus
+from portal.registration.models import ACTIVE, Registration, RegistrationStatus, reference_of
 from portal.trainings.models import TrainingSession
 from portal.trainings.status import SessionStatus
 
@@ -59,38 +59,46 @@ class GuestDetails:
 # -- seats -------------------------------------------------------------------------
 
 
+# The hot paths' statements (the public page, every registration), built once: building a
+# SELECT costs more Python than SQLite takes to run it. Values come as bound parameters.
+_IN_FLIGHT_PAYMENTS = select(Payment.id).where(Payment.status.in_(["processing", "unknown"]))
+_RUN_OUT_HOLD = (
+    (Registration.training_session_id == bindparam("training_id"))
+    & (Registration.status == R.PENDING_PAYMENT)
+    & (Registration.hold_expires_at <= bindparam("now"))
+    & (Registration.payment_id.is_(None) | Registration.payment_id.not_in(_IN_FLIGHT_PAYMENTS))
+)
+_COUNT_RUN_OUT_HOLDS = select(func.count()).select_from(Registration).where(_RUN_OUT_HOLD)
+_RUN_OUT_HOLD_IDS = select(Registration.id).where(_RUN_OUT_HOLD)
+_TAKE_SEAT = (
+    update(TrainingSession)
+    .where(
+        TrainingSession.id == bindparam("training_id"),
+        TrainingSession.seats_taken < TrainingSession.capacity,
+        TrainingSession.status.in_([SessionStatus.SCHEDULED, SessionStatus.STARTED]),
+    )
+    .values(seats_taken=TrainingSession.seats_taken + 1)
+)
+_ANY_WAITLISTED = (
+    select(Registration.id)
+    .where(Registration.training_session_id == bindparam("training_id"), Registration.status == R.WAITLISTED)
+    .limit(1)
+)
+_ACTIVE_REGISTRATION_ID = select(Registration.id).where(
+    Registration.training_session_id == bindparam("training_id"),
+    Registration.email == bindparam("email"),
+    Registration.status.in_([str(s) for s in ACTIVE]),
+)
+
+
 def seats_left(training: TrainingSession, now: datetime | None = None) -> int:
     """Seats a newcomer could take now: free seats plus holds that ran out (and are not being paid)."""
-    now = now or utcnow()
-    runout = db.session.scalar(
-        select(func.count())
-        .select_from(Registration)
-        .where(
-            Registration.training_session_id == training.id,
-            Registration.status == R.PENDING_PAYMENT,
-            Registration.hold_expires_at <= now,
-            (Registration.payment_id.is_(None)) | Registration.payment_id.not_in(_in_flight_payments()),
-        )
-    )
+    runout = db.session.scalar(_COUNT_RUN_OUT_HOLDS, {"training_id": training.id, "now": now or utcnow()})
     return max(training.capacity - training.seats_taken + int(runout), 0)
 
 
-def _in_flight_payments():
-    return select(Payment.id).where(Payment.status.in_(["processing", "unknown"]))
-
-
 def _take_seat(training_id: int) -> bool:
-    return bool(
-        db.session.execute(
-            update(TrainingSession)
-            .where(
-                TrainingSession.id == training_id,
-                TrainingSession.seats_taken < TrainingSession.capacity,
-                TrainingSession.status.in_([SessionStatus.SCHEDULED, SessionStatus.STARTED]),
-            )
-            .values(seats_taken=TrainingSession.seats_taken + 1)
-        ).rowcount
-    )
+    return bool(db.session.execute(_TAKE_SEAT, {"training_id": training_id}).rowcount)
 
 
 def _give_seat_back(training_id: int) -> None:
@@ -107,25 +115,18 @@ def _expire_holds_of(training_id: int, now: datetime) -> int:
     A hold whose payment is being charged right now (or whose outcome is unknown)
     is left alone: the guest may have paid.
     """
-    in_flight = _in_flight_payments()
-    expired = db.session.scalars(
-        select(Registration).where(
-            Registration.training_session_id == training_id,
-            Registration.status == R.PENDING_PAYMENT,
-            Registration.hold_expires_at <= now,
-            (Registration.payment_id.is_(None)) | Registration.payment_id.not_in(in_flight),
-        )
-    ).all()
+    # Ids, not objects: on every registration this query usually finds nothing.
+    expired = db.session.scalars(_RUN_OUT_HOLD_IDS, {"training_id": training_id, "now": now}).all()
     count = 0
-    for registration in expired:
+    for registration_id in expired:
         ended = db.session.execute(
             update(Registration)
-            .where(Registration.id == registration.id, Registration.status == R.PENDING_PAYMENT)
+            .where(Registration.id == registration_id, Registration.status == R.PENDING_PAYMENT)
             .values(status=R.EXPIRED, updated_at=now)
         ).rowcount
         if ended:
             _give_seat_back(training_id)
-            coupons.release(registration.reference)
+            coupons.release(reference_of(registration_id))
             count += 1
     return count
 
@@ -155,23 +156,15 @@ def _clean(details: GuestDetails, training: TrainingSession) -> GuestDetails:
 
 
 def _has_waitlist(training_id: int) -> bool:
-    return bool(
-        db.session.scalar(
-            select(Registration.id)
-            .where(Registration.training_session_id == training_id, Registration.status == R.WAITLISTED)
-            .limit(1)
-        )
-    )
+    return db.session.scalar(_ANY_WAITLISTED, {"training_id": training_id}) is not None
 
 
 def active_registration(training_id: int, email: str) -> Registration | None:
-    return db.session.scalar(
-        select(Registration).where(
-            Registration.training_session_id == training_id,
-            Registration.email == email.lower(),
-            Registration.status.in_([str(s) for s in ACTIVE]),
-        )
+    # The id first: usually there is none, and the object loads its session, organizer and payment.
+    registration_id = db.session.scalar(
+        _ACTIVE_REGISTRATION_ID, {"training_id": training_id, "email": email.lower()}
     )
+    return None if registration_id is None else db.session.get(Registration, registration_id)
 
 
 def is_open_for_registration(training: TrainingSession, now: datetime | None = None) -> bool:

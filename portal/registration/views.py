@@ -5,9 +5,10 @@ from flask_babel import gettext as _
 
 from portal.admin.services import get_settings
 from portal.coupons import rules as coupon_rules
+from portal.database import persisted_id
 from portal.extensions import limiter
 from portal.i18n import format_money, select_timezone
-from portal.mail.services import deliver_pending
+from portal.mail.services import deliver_queued
 from portal.payments.component import allowed_methods, component_context
 from portal.payments.gateway import Mode
 from portal.payments.messages import failure_message
@@ -80,8 +81,8 @@ def register(token: str):
         return _session_page(
             training, form, 409 if exc.code in ("full", "closed") else 422, registration_message(exc.code)
         )
-    deliver_pending()
-    return redirect(url_for("registration.manage", token=manage_token(registration.id)), code=303)
+    deliver_queued()
+    return redirect(url_for("registration.manage", token=manage_token(persisted_id(registration))), code=303)
 
 
 @bp.route("/r/<token>")
@@ -145,7 +146,7 @@ def pay(token: str):
         return _pay_page(
             services.get_registration(registration.id), token, 409, registration_message(exc.code)
         )
-    deliver_pending()
+    deliver_queued()
     payment = registration.payment
     declined = payment is not None and not payment.is_paid and payment.status not in ("processing", "unknown")
     if registration.status == R.PENDING_PAYMENT and declined:
@@ -220,5 +221,5 @@ def cancel(token: str):
         flash(_("Your registration is cancelled."), "success")
     except services.RegistrationError as exc:
         flash(registration_message(exc.code), "error")
-    deliver_pending()
+    deliver_queued()
     return redirect(url_for("registration.manage", token=token), code=303)

@@ -25,7 +25,7 @@ from portal.database import stream_objects
 from portal.extensions import db
 from portal.fields import MoneyField
 from portal.i18n import format_money
-from portal.mail.services import deliver_pending
+from portal.mail.services import deliver_queued
 from portal.pagination import page_of, requested_page
 from portal.payments import services as payments
 from portal.payments.messages import failure_message
@@ -370,7 +370,7 @@ def cancel_registration(session_id: int, registration_id: int):
     try:
         registrations.cancel(registration.id, refund_cents=refund, notify=True)
     except registrations.RegistrationError as exc:
-        deliver_pending()
+        deliver_queued()
         if exc.code.startswith("refund_failed"):
             code = exc.code.partition(":")[2]
             flash(
@@ -387,7 +387,7 @@ def cancel_registration(session_id: int, registration_id: int):
             409,
             _("%(name)s: %(problem)s", name=registration.name, problem=registration_message(exc.code)),
         )
-    deliver_pending()
+    deliver_queued()
     registration = registrations.get_registration(registration.id)
     refunded = refunded_cents(registration)
     if refunded:
@@ -433,7 +433,7 @@ def refund_registration(session_id: int, registration_id: int):
         reason = refund_failure_message(exc.code)
         flash(_("%(name)s: the refund failed: %(reason)s", name=registration.name, reason=reason), "error")
         return redirect(_list_url(training, **_page_arg()), code=303)
-    deliver_pending()
+    deliver_queued()
     flash(
         _(
             "%(name)s: %(amount)s refunded.",

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from portal.accounts.models import User
 from portal.admin.models import SiteSettings
@@ -134,10 +134,14 @@ def managed_session(session_id: int, user: User) -> TrainingSession | None:
     return db.session.scalar(query)
 
 
+# Built once: the public page's lookup runs on every guest's visit.
+_BY_PUBLIC_TOKEN = select(TrainingSession).where(TrainingSession.public_token == bindparam("token"))
+
+
 def public_session(token: str) -> TrainingSession | None:
     if not token or len(token) > 64:
         return None
-    return db.session.scalar(select(TrainingSession).where(TrainingSession.public_token == token))
+    return db.session.scalar(_BY_PUBLIC_TOKEN, {"token": token})
 
 
 def seats_left(training: TrainingSession) -> int:

@@ -12,14 +12,14 @@ from portal.billing.pricing import AudioType, estimate
 from portal.database import utcnow
 from portal.extensions import db
 from portal.i18n import format_money
-from portal.mail.services import deliver_pending
+from portal.mail.services import deliver_queued
 from portal.pagination import page_of
 from portal.registration.services import cancel_session_registrations
 from portal.trainings import services
 from portal.trainings.forms import SessionForm
 from portal.trainings.models import TrainingSession
 from portal.trainings.status import SessionStatus
-from portal.web import is_htmx, render_page_or_fragment
+from portal.web import is_htmx, reads_only_when, render_page_or_fragment
 
 bp = Blueprint("trainings", __name__, url_prefix="/sessions")
 
@@ -154,13 +154,20 @@ def _edit_or_create(training=None):
     return _render_form(form, training, 422 if saving else 200)
 
 
+def _estimates_only(default_intent: str):
+    """A POST whose intent schedules or saves nothing only re-estimates: it reads."""
+    return lambda: request.form.get("intent", default_intent) not in NEW_INTENTS | EDIT_INTENTS
+
+
 @bp.route("/new", methods=["GET", "POST"])
+@reads_only_when(_estimates_only("schedule"))
 @login_required
 def new():
     return _edit_or_create()
 
 
 @bp.route("/<id:session_id>/edit", methods=["GET", "POST"])
+@reads_only_when(_estimates_only("save"))
 @login_required
 def edit(session_id: int):
     training = _managed_or_404(session_id)
@@ -223,7 +230,7 @@ def cancel(session_id: int):
     if not started:
         billing.cancel_paid(training)
     failures = cancel_session_registrations(training)
-    deliver_pending()
+    deliver_queued()
     if failures:
         flash(
             _(

@@ -1,15 +1,17 @@
 """SQLite: one process-wide write lock orders the threads' transactions; it is always given back."""
 
 import threading
+from datetime import UTC, datetime
 
 import flask_migrate
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from portal import create_app
 from portal.database import _write_lock_for
 from portal.extensions import db
-from tests.conftest import make_config
+from tests.conftest import csrf_from, login, make_config
 from tests.factories import make_user
 
 
@@ -86,4 +88,88 @@ def test_a_second_writer_waits_its_turn_instead_of_failing(sqlite_app):
     for thread in threads:
         thread.join(20)
     assert order == ["first commits", "second committed"]
+    assert not lock_of(sqlite_app).locked()
+
+
+def _schedule_form(csrf: str, intent: str, title: str) -> dict:
+    return {
+        "csrf_token": csrf,
+        "intent": intent,
+        "title": title,
+        "start": f"{datetime.now(UTC).year + 1}-01-01T10:00",
+        "timezone": "UTC",
+        "duration_minutes": "60",
+        "capacity": "10",
+        "expected_attendees": "5",
+        "audio": "internet",
+        "teleconference_participants": "0",
+    }
+
+
+def _in_thread(work) -> tuple[threading.Thread, dict]:
+    outcome: dict = {}
+
+    def run():
+        outcome["status"] = work().status_code
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def test_requests_that_only_read_are_served_while_a_writer_holds_the_lock(sqlite_app):
+    """GETs and the live estimate begin deferred transactions: a long write does not stall them."""
+    with sqlite_app.app_context():
+        make_user("organizer@example.com")
+    client = sqlite_app.test_client()
+    login(client, "organizer@example.com")
+    csrf = csrf_from(client.get("/sessions/new").text)
+    writer = sqlite_app.test_client()
+    login(writer, "organizer@example.com")
+    writer_csrf = csrf_from(writer.get("/sessions/new").text)
+    lock = lock_of(sqlite_app)
+    with sqlite_app.app_context():
+        db.session.execute(text("UPDATE users SET name = 'Busy' WHERE email = 'organizer@example.com'"))
+        assert lock.locked()
+        for work in (
+            lambda: client.get("/sessions/new"),
+            lambda: client.post("/sessions/new", data=_schedule_form(csrf, "estimate", "Only a quote")),
+        ):
+            thread, outcome = _in_thread(work)
+            thread.join(5)  # the write lock's own wait is 10 s: finishing here means it was not waited for
+            assert not thread.is_alive() and outcome["status"] == 200
+        # Scheduling writes: it waits for the lock, then goes through.
+        scheduling, outcome = _in_thread(
+            lambda: writer.post("/sessions/new", data=_schedule_form(writer_csrf, "schedule", "Written"))
+        )
+        scheduling.join(0.3)
+        assert scheduling.is_alive()
+        db.session.commit()
+    scheduling.join(10)
+    assert outcome["status"] == 303
+    with sqlite_app.app_context():
+        titles = db.session.scalars(text("SELECT title FROM training_sessions")).all()
+    assert titles == ["Written"]  # the estimate stored nothing
+    assert not lock.locked()
+
+
+def test_a_get_that_writes_fails_loudly_and_the_connection_writes_again_afterwards(sqlite_app):
+    @sqlite_app.route("/test/writes-on-get")
+    def writes_on_get():
+        db.session.execute(text("UPDATE users SET name = 'Changed by a GET'"))
+        db.session.commit()
+        return "written"
+
+    with sqlite_app.app_context():
+        make_user("organizer@example.com")
+    client = sqlite_app.test_client()
+    with pytest.raises(OperationalError, match="readonly database"):
+        client.get("/test/writes-on-get")
+    # The same pooled connections serve writers again: query_only is turned off for them.
+    assert login(client, "organizer@example.com").status_code == 303
+    csrf = csrf_from(client.get("/sessions/new").text)
+    assert client.post("/sessions/new", data=_schedule_form(csrf, "schedule", "After")).status_code == 303
+    with sqlite_app.app_context():
+        assert db.session.scalar(text("SELECT count(*) FROM users WHERE name = 'Changed by a GET'")) == 0
+        assert db.session.scalar(text("SELECT count(*) FROM training_sessions")) == 1
     assert not lock_of(sqlite_app).locked()
