@@ -78,6 +78,8 @@ _TAKE_SEAT = (
         TrainingSession.status.in_([SessionStatus.SCHEDULED, SessionStatus.STARTED]),
     )
     .values(seats_taken=TrainingSession.seats_taken + 1)
+    # The count is read again from the row when needed; evaluating it in Python here costs more.
+    .execution_options(synchronize_session=False)
 )
 _ANY_WAITLISTED = (
     select(Registration.id)
