@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel import dates, numbers
@@ -11,11 +12,17 @@ from flask import Flask, current_app, g, has_request_context, request, url_for
 from flask_babel import force_locale, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from portal import money
+from portal.timezones import is_repeated_instant, is_second_occurrence
 
 LANG_COOKIE = "portal_lang"
 TZ_COOKIE = "portal_tz"
+# Set when the guest picked a zone themselves (?tz=): app.js then leaves portal_tz alone.
+TZ_CHOSEN_COOKIE = "portal_tz_chosen"
+# ?tz=auto forgets an explicit choice: the browser's zone is detected again.
+TZ_AUTO = "auto"
 
 
 def supported_language(candidate: str | None) -> str | None:
@@ -107,14 +114,43 @@ def is_offered_timezone(name: str | None) -> bool:
     return name in _all_timezones()
 
 
+def timezone_options(selected: str | None) -> Markup:
+    """The ``<option>`` list of every offered zone, built once per process, ``selected`` marked."""
+    html = getattr(timezone_options, "cache", None)
+    if html is None:
+        html = timezone_options.cache = "".join(
+            f'<option value="{escape(name)}">{escape(name.replace("_", " "))}</option>'
+            for name in timezone_choices()
+        )
+    if selected and is_offered_timezone(selected):
+        needle = f'<option value="{escape(selected)}">'
+        html = html.replace(needle, needle[:-1] + " selected>", 1)
+    return Markup(html)
+
+
+def timezone_chosen() -> bool:
+    """Whether the viewer picked their zone (now, or earlier: the marker cookie) rather than detection."""
+    if not has_request_context():
+        return False
+    explicit = request.args.get("tz")
+    if explicit == TZ_AUTO:
+        return False
+    return is_timezone(explicit) or request.cookies.get(TZ_CHOSEN_COOKIE) == "1"
+
+
 def select_timezone() -> str:
-    """The viewer's zone: ?tz=, then the browser's (a cookie set by app.js), then the account's."""
+    """The viewer's zone: ?tz=, then the remembered one (a cookie: picked with ?tz=, or detected by
+    app.js), then the account's."""
     if not has_request_context():
         return current_app.config["DEFAULT_TIMEZONE"]
     if "viewer_tz" in g:
         return g.viewer_tz
     zone = None
-    for candidate in (request.args.get("tz"), request.cookies.get(TZ_COOKIE)):
+    explicit = request.args.get("tz")
+    # ?tz=auto drops the remembered zone: the account's (or the site's) until app.js detects again.
+    remembered = None if explicit == TZ_AUTO else request.cookies.get(TZ_COOKIE)
+    # Earlier app.js versions stored the zone percent-encoded ("Asia%2FTokyo").
+    for candidate in (explicit, unquote(remembered) if remembered else None):
         if is_timezone(candidate):
             zone = candidate
             break
@@ -139,7 +175,32 @@ def format_in_zone(value: datetime, zone: str | None = None, style: str = "full"
         zone_name = "UTC"
     else:
         zone_name = dates.get_timezone_location(tz, locale=locale) if style == "full" else local.tzname()
+    if is_repeated_instant(value, tz):  # 01:30 twice on a fall-back day: name the offset
+        zone_name = f"{zone_name}, {dates.get_timezone_gmt(local, 'long', locale=locale)}"
     return f"{day}, {time} ({zone_name})"
+
+
+def repeated_time_note(value: datetime, zone: str) -> str | None:
+    """For a start whose wall time happens twice (the clocks go back that night): which one it is."""
+    tz = ZoneInfo(zone)
+    if not is_repeated_instant(value, tz):
+        return None
+    local = value.astimezone(tz)
+    time = dates.format_time(local, "short", tzinfo=tz, locale=get_locale())
+    offset = dates.get_timezone_gmt(local, "long", locale=get_locale())
+    if is_second_occurrence(value, tz):
+        return gettext(
+            "%(time)s happens twice that night as the clocks go back: this is the second one, "
+            "after the change (%(offset)s).",
+            time=time,
+            offset=offset,
+        )
+    return gettext(
+        "%(time)s happens twice that night as the clocks go back: this is the first one, "
+        "before the change (%(offset)s).",
+        time=time,
+        offset=offset,
+    )
 
 
 def format_number(value) -> str:
@@ -275,6 +336,9 @@ def init_app(app: Flask) -> None:
         refund_status_label=refund_status_label,
         registration_status_label=registration_status_label,
         viewer_timezone=select_timezone,
+        timezone_chosen=timezone_chosen,
+        timezone_options=timezone_options,
+        repeated_time_note=repeated_time_note,
         get_locale=get_locale,
         in_locale=in_locale,
         language_url=language_url,
@@ -292,4 +356,17 @@ def init_app(app: Flask) -> None:
             )
         if response.mimetype == "text/html":
             response.vary.add("Accept-Language")
+        remember_timezone(response, app.config["HTTPS"])
         return response
+
+
+def remember_timezone(response, secure: bool) -> None:
+    """A zone picked with ?tz= is remembered for a year, marked as the guest's own choice so that
+    app.js's detection does not replace it; ?tz=auto hands the choice back to detection."""
+    zone = request.args.get("tz")
+    if is_timezone(zone):
+        for name, value in ((TZ_COOKIE, zone), (TZ_CHOSEN_COOKIE, "1")):
+            response.set_cookie(name, value, max_age=365 * 86400, samesite="Lax", secure=secure)
+    elif zone == TZ_AUTO:
+        for name in (TZ_COOKIE, TZ_CHOSEN_COOKIE):
+            response.delete_cookie(name, samesite="Lax", secure=secure)

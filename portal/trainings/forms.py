@@ -17,7 +17,8 @@ from wtforms.validators import (
 
 from portal.billing.pricing import AudioType, Usage
 from portal.fields import LocalDateTimeField, MoneyField
-from portal.i18n import is_offered_timezone, timezone_choices
+from portal.i18n import is_offered_timezone, repeated_time_note, timezone_choices
+from portal.timezones import is_repeated_instant, local_to_utc
 
 AUDIO_LABELS = {
     AudioType.NONE: _l("None"),
@@ -165,12 +166,16 @@ class SessionForm(FlaskForm):
         """The start as an aware UTC datetime; None for a wall time skipped by a DST change."""
         if self.start.data is None or not is_offered_timezone(self.timezone.data):
             return None
-        zone = ZoneInfo(self.timezone.data)
-        local = self.start.data.replace(tzinfo=zone)
-        utc = local.astimezone(UTC)
-        if utc.astimezone(zone).replace(tzinfo=None) != self.start.data:
+        # A time skipped by a spring-forward change is refused; a repeated one means the first
+        # of the two (see portal/timezones.py).
+        return local_to_utc(self.start.data, ZoneInfo(self.timezone.data))
+
+    def start_hint(self) -> str | None:
+        """Says which instant a wall time that happens twice (the clocks go back) means."""
+        start_at = self.start_at_utc() if not self.start.errors else None
+        if start_at is None or not is_repeated_instant(start_at, ZoneInfo(self.timezone.data)):
             return None
-        return utc
+        return repeated_time_note(start_at, self.timezone.data)
 
     def usage(self) -> Usage | None:
         """The estimate's inputs, or None while any of them is invalid."""

@@ -18,6 +18,7 @@ PURE_MODULES = [
     "portal.trainings.status",
     "portal.payments.status",
     "portal.coupons.rules",
+    "portal.timezones",
 ]
 FORBIDDEN = {"flask", "sqlalchemy", "flask_sqlalchemy", "flask_babel", "werkzeug", "wtforms"}
 

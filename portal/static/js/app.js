@@ -2,21 +2,34 @@
 (function () {
   "use strict";
 
-  // Remember the browser's time zone so the server shows times in it next time.
+  function readCookie(name) {
+    var match = document.cookie.match(new RegExp("(?:^|;\\s*)" + name + "=([^;]*)"));
+    return match ? decodeURIComponent(match[1]) : null;
+  }
+
+  // Remember the browser's time zone so the server shows times in it next time, unless the guest
+  // picked a zone themselves (the server then sets portal_tz_chosen): their choice wins.
+  var chosen = readCookie("portal_tz_chosen") === "1";
   var zone;
   try {
     zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   } catch (e) {
     zone = null;
   }
-  if (zone && document.cookie.indexOf("portal_tz=" + encodeURIComponent(zone)) === -1) {
+  // Zone names are cookie-safe as they are; the server reads them unencoded (not "Asia%2FTokyo").
+  if (zone && !/^[A-Za-z0-9\/_+-]+$/.test(zone)) zone = null;
+  if (zone && !chosen && readCookie("portal_tz") !== zone) {
     var secure = location.protocol === "https:" ? "; Secure" : "";
-    document.cookie = "portal_tz=" + encodeURIComponent(zone) + "; Path=/; Max-Age=31536000; SameSite=Lax" + secure;
+    document.cookie = "portal_tz=" + zone + "; Path=/; Max-Age=31536000; SameSite=Lax" + secure;
   }
 
-  // Show public start times in the viewer's zone on the very first visit too.
+  // Show public start times in the viewer's zone on the very first visit too (a zone the guest
+  // picked is already the one the server used).
   function localizeTimes(root) {
-    if (!zone) return;
+    if (!zone || chosen) return;
+    root.querySelectorAll("select[data-detect-timezone]").forEach(function (select) {
+      if (select.querySelector('option[value="' + zone + '"]')) select.value = zone;
+    });
     var lang = document.documentElement.lang || undefined;
     root.querySelectorAll("time[data-local-time]").forEach(function (el) {
       var when = new Date(el.getAttribute("datetime"));
@@ -46,4 +59,28 @@
 
   document.addEventListener("DOMContentLoaded", function () { localizeTimes(document); startCountdowns(document); });
   document.addEventListener("htmx:afterSwap", function (event) { localizeTimes(event.target); });
+
+  // Keyboard users keep their place. htmx gives focus back to a swapped control that has an
+  // id; when the focused control is gone (e.g. "Remove the coupon"), focus moves to the first
+  // control of the swapped region rather than falling back to <body>.
+  var focusWasIn = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var active = document.activeElement;
+    var target = event.detail.target;
+    focusWasIn = active && active !== document.body && target && target.contains(active) ? target : null;
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var region = focusWasIn;
+    focusWasIn = null;
+    var active = document.activeElement;
+    if (!region || region !== event.detail.target || !document.body.contains(region)) return;
+    if (active && active !== document.body && document.body.contains(active)) return;
+    var next = region.querySelector("input:not([type=hidden]):not([disabled]), select:not([disabled]), " +
+      "textarea:not([disabled]), button:not([disabled]), a[href]");
+    if (!next) {
+      region.setAttribute("tabindex", "-1");
+      next = region;
+    }
+    next.focus();
+  });
 })();
