@@ -13,7 +13,7 @@ import json
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import insert, select, update
@@ -80,8 +80,8 @@ def _users(scale: Scale) -> list[int]:
     return list(db.session.scalars(select(User.id).where(User.role == Role.ORGANIZER).order_by(User.id)))
 
 
-def _sessions(scale: Scale, organizers: list[int]) -> list[tuple[int, int, int]]:
-    """(id, fee_cents, capacity) of each generated session."""
+def _sessions(scale: Scale, organizers: list[int]) -> list[tuple[int, int, datetime]]:
+    """(id, fee_cents, start_at) of each generated session."""
     rng = random.Random(8)
     now = utcnow().replace(microsecond=0)
     rows = []
@@ -122,24 +122,30 @@ def _sessions(scale: Scale, organizers: list[int]) -> list[tuple[int, int, int]]
     db.session.commit()
     return list(
         db.session.execute(
-            select(TrainingSession.id, TrainingSession.fee_cents, TrainingSession.capacity).order_by(
+            select(TrainingSession.id, TrainingSession.fee_cents, TrainingSession.start_at).order_by(
                 TrainingSession.id
             )
         )
     )
 
 
-def _registrations(scale: Scale, sessions: list[tuple[int, int, int]]) -> None:
-    """Confirmed registrations spread over the sessions; one in ten paid with a settled payment."""
+def _registrations(scale: Scale, sessions: list[tuple[int, int, datetime]]) -> None:
+    """Confirmed registrations spread over the sessions; one in ten paid with a settled payment.
+
+    Each comes in the two months before its session (never later than now), as on a
+    site that has run for a year: a month's figures cover a month, not the whole set.
+    """
+    rng = random.Random(9)
     now = utcnow()
     per_session = scale.registrations // len(sessions)
     taken: dict[int, int] = {}
     pending_regs: list[dict] = []
     pending_payments: list[dict] = []
     number = 0
-    for session_id, fee, _capacity in sessions:
+    for session_id, fee, start_at in sessions:
         for _ in range(per_session):
             number += 1
+            at = min(now, start_at - timedelta(minutes=rng.randint(60, 60 * 24 * 60)))
             paid = fee > 0 and number % 10 == 0
             pending_regs.append(
                 {
@@ -153,9 +159,9 @@ def _registrations(scale: Scale, sessions: list[tuple[int, int, int]]) -> None:
                     "price_cents": fee if paid else 0,
                     "discount_cents": 0,
                     "currency": "USD",
-                    "confirmed_at": now,
-                    "created_at": now,
-                    "updated_at": now,
+                    "confirmed_at": at,
+                    "created_at": at,
+                    "updated_at": at,
                 }
             )
             if paid:
@@ -173,9 +179,9 @@ def _registrations(scale: Scale, sessions: list[tuple[int, int, int]]) -> None:
                         "card_brand": "Visa",
                         "card_last4": "1111",
                         "refunded_cents": 0,
-                        "created_at": now,
-                        "updated_at": now,
-                        "paid_at": now,
+                        "created_at": at,
+                        "updated_at": at,
+                        "paid_at": at,
                     }
                 )
             taken[session_id] = taken.get(session_id, 0) + 1

@@ -42,6 +42,8 @@ class Registration(db.Model):
             postgresql_where=db.text(f"status IN ({_ACTIVE_SQL})"),
         ),
         Index("ix_registrations_session_status", "training_session_id", "status"),
+        # The dashboards count today's and this month's confirmations (a range, not a scan).
+        Index("ix_registrations_status_confirmed_at", "status", "confirmed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
