@@ -24,6 +24,7 @@ def create_admin(email: str, password: str) -> None:
             {
                 "invalid_email": "That is not a valid email address.",
                 "password_too_short": "The password must have at least 10 characters.",
+                "password_common": "This password is one of the most common ones: choose another.",
                 "email_taken": "An account with that email already exists.",
             }[exc.code]
         ) from None

@@ -51,6 +51,9 @@ MESSAGES = {
     "inactive": _l("This account is deactivated: reactivate it before sending a new invitation."),
     "not_invited": _l("This user has already set a password: there is no invitation to send."),
     "password_too_short": _l("The password must have at least %(min)d characters.", min=MIN_LENGTH),
+    "password_common": _l(
+        "This password is one of the most common ones and easy to guess. Choose a less usual one."
+    ),
     "department_name_required": _l("Enter a name."),
     "department_name_too_long": _l("The name can have at most 120 characters."),
     "department_exists": _l("A department with that name already exists."),
@@ -382,7 +385,7 @@ def accept_invitation(token: str):
         try:
             user = services.accept_invitation(token, form.password.data)
         except AccountError as exc:
-            if exc.code != "password_too_short":
+            if exc.code not in ("password_too_short", "password_common"):
                 return _invitation_refused(exc)
             form.password.errors = [*form.password.errors, _message(exc)]
         else:

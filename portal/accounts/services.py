@@ -8,7 +8,7 @@ from sqlalchemy import and_, exists, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from portal.accounts.models import Department, Role, User
-from portal.accounts.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
+from portal.accounts.passwords import hash_password, needs_rehash, password_problem, verify_password
 from portal.admin import audit
 from portal.database import utcnow
 from portal.extensions import db
@@ -62,8 +62,9 @@ def create_user(
         email = validate_email(normalize_email(email), check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise AccountError("invalid_email") from exc
-    if len(password or "") < MIN_LENGTH:
-        raise AccountError("password_too_short")
+    problem = password_problem(password)
+    if problem:
+        raise AccountError(problem)
     if db.session.scalar(select(func.count()).select_from(User).where(User.email == email)):
         raise AccountError("email_taken")
     user = User(
@@ -263,8 +264,9 @@ def accept_invitation(token: str, password: str) -> User:
         raise _fail(exc.code) from None
     except OperationalError:  # lock_timeout
         raise _fail("busy") from None
-    if len(password or "") < MIN_LENGTH:
-        raise _fail("password_too_short")
+    problem = password_problem(password)
+    if problem:
+        raise _fail(problem)
     user.password_hash = hash_password(password)
     user.invited_at = None
     audit.record("user.invitation_accepted", user, actor=user, email=user.email)
