@@ -8,7 +8,7 @@ SANDBOX_PORT ?= 8790
 INSTANCE := instance
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test bench install install-test install-bench migrate demo clean catalogs
+.PHONY: run test bench bench-pages install install-test install-bench migrate demo clean catalogs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,10 @@ test: install-test catalogs
 bench: install-bench
 	$(BIN)/python -m bench.run --database sqlite $(BENCH_ARGS)
 	$(BIN)/python -m bench.run --database postgresql $(BENCH_ARGS)
+
+# Organizer and admin pages with the full data set (1,000,000 registrations): time and queries each.
+bench-pages: install-bench
+	$(BIN)/python -m bench.pages --scale full
 
 clean:
 	rm -rf $(VENV) *.egg-info
