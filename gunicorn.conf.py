@@ -20,6 +20,7 @@ _plan = serving_plan(os.environ, multiprocessing.cpu_count())
 check_serving(os.environ, _plan)
 # Tell the app how many workers share it (it checks its own settings against that too).
 os.environ["PORTAL_WORKERS"] = str(_plan.workers)
+os.environ["PORTAL_THREADS"] = str(_plan.threads)  # its database pool has a connection for each
 
 bind = os.environ.get("PORTAL_BIND", "127.0.0.1:8000")
 workers = _plan.workers

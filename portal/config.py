@@ -28,6 +28,9 @@ DEFAULTS = {
     # How many worker processes serve this site (gunicorn.conf.py sets it): several need
     # PostgreSQL and Redis-backed rate limits, and the app refuses to start otherwise.
     "WORKERS": 1,
+    # Threads per worker (gunicorn.conf.py sets it); the database pool keeps one connection for
+    # each, plus a few for the jobs thread and downloads.
+    "THREADS": 8,
     # Benchmarks only (`make bench`): adds GET /bench/hello, the hello-world baseline.
     "BENCH": False,
     # Rows per page in every list and report.
