@@ -12,6 +12,7 @@ The charge saga (ARCHITECTURE.md, money-safety rules):
 import base64
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 
@@ -236,6 +237,10 @@ class AllowedMethods:
         return self.credit_card or self.debit_card or self.paypal
 
 
+# No nonce (Braintree's are tokens or UUIDs, the test ones ``fake-...``) is made of digits alone.
+_NOT_A_NONCE = re.compile(r"[0-9 .-]+")
+
+
 def pay(payment_id: int, nonce: str, allowed: AllowedMethods) -> Payment:
     """Charge an attempt once. Returns the attempt in its new (or current) state.
 
@@ -250,7 +255,9 @@ def pay(payment_id: int, nonce: str, allowed: AllowedMethods) -> Payment:
     if not gateway().accepts(payment.currency):
         raise PaymentError("currency_not_supported", payment)
     nonce = (nonce or "").strip()
-    if not nonce or len(nonce) > 512:
+    if not nonce or len(nonce) > 512 or _NOT_A_NONCE.fullmatch(nonce):
+        # Digits only: a card number typed or posted where the nonce goes. It is never sent on
+        # (it would travel in the lookup URL's path, and land in the HTTP client's debug log).
         raise PaymentError("unknown_nonce", payment)
     try:
         info = _call(gateway().inspect_nonce, nonce)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask import render_template
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 
@@ -28,6 +28,7 @@ from portal.i18n import recipient_locale
 from portal.mail import services as mail
 from portal.payments import services as payments
 from portal.payments.models import Payment, Purpose
+from portal.payments.status import PAID
 from portal.registration.calendar import invitation
 from portal.registration.links import manage_url
 from portal.registration.models import ACTIVE, Registration, RegistrationStatus, reference_of
@@ -61,12 +62,19 @@ class GuestDetails:
 
 # The hot paths' statements (the public page, every registration), built once: building a
 # SELECT costs more Python than SQLite takes to run it. Values come as bound parameters.
-_IN_FLIGHT_PAYMENTS = select(Payment.id).where(Payment.status.in_(["processing", "unknown"]))
+# A hold whose payment is being charged, has an unknown outcome, or went through (its confirmation
+# not yet committed: a database error or a crash in between) keeps its seat: the guest may have paid.
+# Checked per hold through the payment's primary key: a NOT IN list of every paid payment would
+# be rebuilt by each query, and grows with the site.
+_PAYMENT_KEEPS_HOLD = exists().where(
+    Payment.id == Registration.payment_id,
+    Payment.status.in_(["processing", "unknown", *(str(s) for s in PAID)]),
+)
 _RUN_OUT_HOLD = (
     (Registration.training_session_id == bindparam("training_id"))
     & (Registration.status == R.PENDING_PAYMENT)
     & (Registration.hold_expires_at <= bindparam("now"))
-    & (Registration.payment_id.is_(None) | Registration.payment_id.not_in(_IN_FLIGHT_PAYMENTS))
+    & ~_PAYMENT_KEEPS_HOLD
 )
 _COUNT_RUN_OUT_HOLDS = select(func.count()).select_from(Registration).where(_RUN_OUT_HOLD)
 _RUN_OUT_HOLD_IDS = select(Registration.id).where(_RUN_OUT_HOLD)
@@ -299,6 +307,9 @@ def pay(registration_id: int, nonce: str, allowed: payments.AllowedMethods) -> R
         raise RegistrationError("not_awaiting_payment", registration)
     if registration.payment is not None and registration.payment.status in ("processing", "unknown"):
         raise RegistrationError("payment_in_progress", registration)
+    if registration.payment is not None and registration.payment.is_paid:
+        # Paid already, but the confirmation never committed (a database error, a crash): finish it.
+        return settle_paid(registration_id, registration.payment_id)
     if registration.status == R.EXPIRED:
         # The hold ran out: take a seat again if one is free. Its coupon use went back
         # with the hold, so a changed price is shown again before anything is charged.
@@ -496,9 +507,30 @@ def on_guest_payment_given_back(payment: Payment) -> None:
 # -- expiry and the waiting list -------------------------------------------------------
 
 
+def settle_paid_holds() -> int:
+    """Confirm (or give back) payments that went through but whose confirmation never committed.
+
+    The charge's outcome is recorded first, then the seat is confirmed in a second transaction:
+    a database error or a crash in between leaves a paid payment on a hold. Returns how many.
+    """
+    found = db.session.execute(
+        select(Registration.id, Registration.payment_id)
+        .join(Payment, Payment.id == Registration.payment_id)
+        .where(
+            Registration.status.in_([R.PENDING_PAYMENT, R.EXPIRED]),
+            Payment.status.in_([str(s) for s in PAID]),
+        )
+    ).all()
+    db.session.rollback()
+    for registration_id, payment_id in found:
+        settle_paid(registration_id, payment_id)
+    return len(found)
+
+
 def expire_holds(now: datetime | None = None) -> int:
     """Release every run-out hold and offer the freed seats to the waiting lists."""
     now = now or utcnow()
+    settle_paid_holds()
     sessions = db.session.scalars(
         select(Registration.training_session_id)
         .where(Registration.status == R.PENDING_PAYMENT, Registration.hold_expires_at <= now)
