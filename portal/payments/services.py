@@ -837,8 +837,13 @@ def handle_webhook(signature: str, payload: str) -> str:
         payment.dispute_status = notification.dispute_status or notification.kind.removeprefix("dispute_")
         payment.dispute_updated_at = when
         target = DISPUTE_KINDS[notification.kind]
-        if target == S.SETTLED and payment.refunded_cents:
-            target = S.PARTIALLY_REFUNDED if payment.refunded_cents < payment.amount_cents else S.REFUNDED
+        # Only refunds that went through: ``refunded_cents`` also holds reservations whose answer
+        # was lost, and a reservation the reconciler later gives up on must not leave it "refunded".
+        given_back = sum(
+            r.amount_cents for r in payment.refunds if not r.duplicate and r.status == RefundStatus.SUCCEEDED
+        )
+        if target == S.SETTLED and given_back:
+            target = S.PARTIALLY_REFUNDED if given_back < payment.amount_cents else S.REFUNDED
         _set_status(payment, target)
     elif notification.kind == "transaction_settled":
         _set_status(payment, S.SETTLED, settled_at=payment.settled_at or utcnow())
