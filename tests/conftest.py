@@ -9,6 +9,7 @@ import os
 import re
 import secrets
 import threading
+from pathlib import Path
 
 import flask_migrate
 import pytest
@@ -247,3 +248,24 @@ def queries_and_body(app, client, url) -> tuple[int, bytes]:
 def count_queries(app, client, url) -> int:
     """How many SQL statements one GET of ``url`` runs (pages must stay O(1) in queries)."""
     return queries_and_body(app, client, url)[0]
+
+
+# One Playwright and one Chromium for the whole run (tests/browser and tests/security use them):
+# a second sync Playwright started while the first is alive fails ("inside the asyncio loop").
+@pytest.fixture(scope="session")
+def playwright():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: browser tests need Debian's chromium package")
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()

@@ -7,7 +7,6 @@ Nothing in this folder is ever skipped: a missing browser is a failure.
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -36,21 +35,6 @@ def pytest_collection_modifyitems(config, items):
 def live_server(live_server_url):
     """The test's app served over HTTP on a free port (see tests/conftest.py); its base URL."""
     return live_server_url
-
-
-@pytest.fixture(scope="session")
-def playwright():
-    with sync_playwright() as pw:
-        yield pw
-
-
-@pytest.fixture(scope="session")
-def browser(playwright):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: browser tests need Debian's chromium package")
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-    yield browser
-    browser.close()
 
 
 @pytest.fixture

@@ -52,9 +52,7 @@ from tests.security.card_scan import (
 
 APPROVED = [nonce for method, nonce, _label in TEST_PAYMENT_METHODS if method is not None]
 FAILING = [nonce for method, nonce, _label in TEST_PAYMENT_METHODS if method is None]
-# Chromium through Playwright, as in tests/browser.
-playwright = browser_fixtures.playwright
-browser = browser_fixtures.browser
+# Chromium through Playwright, as in tests/browser (the one session-wide browser of tests/conftest.py).
 new_context = browser_fixtures.new_context
 
 VISA = "4111 1111 1111 1111"  # the sandbox's test Visa; Luhn-valid
