@@ -1,5 +1,7 @@
 """Request helpers shared by every blueprint: HTMX-aware rendering, security headers."""
 
+import re
+
 from flask import Response, current_app, g, make_response, render_template, request
 
 from portal.database import READS_ONLY_FLAG
@@ -59,6 +61,22 @@ def mark_reads_only() -> None:
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
     predicate = getattr(view, _READS_ONLY_WHEN, None)
     setattr(g, READS_ONLY_FLAG, request.method in SAFE_METHODS or (predicate is not None and predicate()))
+
+
+# What a form field naming a row or an amount in cents may hold: ASCII digits (``int()`` also takes
+# Arabic-Indic ones and underscores) and few enough of them for a 64-bit column.
+_ID_TEXT = re.compile(r"[0-9]{1,18}")
+_CENTS_TEXT = re.compile(r"-?[0-9]{1,15}")
+
+
+def id_from(text: str | None) -> int | None:
+    """A row id posted as text, or None when it cannot name a row."""
+    return int(text) if text and _ID_TEXT.fullmatch(text) and int(text) > 0 else None
+
+
+def cents_from(text: str | None) -> int | None:
+    """A whole number of cents posted as text (a hidden field, not a typed amount), or None."""
+    return int(text) if text and _CENTS_TEXT.fullmatch(text) else None
 
 
 def is_htmx() -> bool:

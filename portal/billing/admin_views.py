@@ -17,6 +17,7 @@ from portal.billing import reports
 from portal.billing.services import period_of
 from portal.database import utcnow
 from portal.fields import MoneyField
+from portal.web import cents_from, id_from
 
 bp = Blueprint("billing_admin", __name__, url_prefix="/admin")
 
@@ -105,18 +106,19 @@ def reimburse():
     """Mark a department's month as reimbursed with its net now; then back to the report (PRG)."""
     back = redirect(url_for("billing_admin.report", **_filter_args(request.form)), code=303)
     values = request.form  # CSRFProtect has checked the token
-    department_id = values.get("department_id", "")
+    department_id = id_from(values.get("department_id"))
     expected = values.get("expected_net_cents", "")
-    if not department_id.isdigit() or (expected and not expected.lstrip("-").isdigit()):
+    expected_net_cents = cents_from(expected)
+    if department_id is None or (expected and expected_net_cents is None):
         flash(str(REIMBURSE_MESSAGES["invalid"]), "error")
         return back
     try:
         record = reports.mark_reimbursed(
-            int(department_id),
+            department_id,
             values.get("period", ""),
             values.get("currency", ""),
             current_user,
-            expected_net_cents=int(expected) if expected else None,
+            expected_net_cents=expected_net_cents,
         )
     except reports.ReportError as exc:
         flash(_reimburse_error(exc), "error")
@@ -205,8 +207,8 @@ def budgets():
     prefill = {}
     if request.method == "GET":
         # "Change" links prefill the form from the address.
-        if request.args.get("department", "").isdigit():
-            prefill["department"] = int(request.args["department"])
+        if (department_id := id_from(request.args.get("department"))) is not None:
+            prefill["department"] = department_id
         if reports.is_period(request.args.get("period")):
             prefill["period"] = request.args["period"]
         if len(prefill) == 2:

@@ -447,6 +447,10 @@ def test_reimbursing_refuses_a_changed_net_nothing_to_pay_and_bad_input(app, cli
         {"currency": "XXX"},
         {"department_id": "abc"},
         {"department_id": "99999"},
+        {"department_id": "9" * 100_000},  # int() refuses more than 4,300 digits: it was a 500
+        {"department_id": str(2**63)},  # beyond a 64-bit column
+        {"department_id": "١٢"},  # Arabic-Indic digits, which int() takes
+        {"expected_net_cents": "9" * 100_000},
     ):
         response = post_reimburse(client, **{"department_id": sales, **bad})
         assert "That department or month does not exist." in client.get(response.headers["Location"]).text
