@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 SANDBOX_PORT ?= 8790
+PAYFLOW_SANDBOX_PORT ?= 8791
 INSTANCE := instance
 FLASK := $(BIN)/flask --app app
 
@@ -53,14 +54,18 @@ migrate: install $(INSTANCE)/secret_key
 demo: migrate
 	PORTAL_SECRET_KEY=$$(cat $(INSTANCE)/secret_key) PORTAL_DEMO=true $(FLASK) portal load-demo
 
-# The portal, with the offline payment sandbox beside it on a loopback port.
+# The portal, with the offline payment sandboxes (Braintree, and Payflow Pro for
+# PORTAL_PAYMENT_GATEWAY=payflow) beside it on loopback ports.
 run: demo catalogs
 	@echo "Serving http://127.0.0.1:$(PORT)  (demo password: $${PORTAL_DEMO_PASSWORD:-portal-demo})"
 	export PORTAL_SECRET_KEY=$$(cat $(INSTANCE)/secret_key) PORTAL_DEMO=true \
-		PORTAL_PAYMENTS_SANDBOX_URL=http://127.0.0.1:$(SANDBOX_PORT) PORTAL_BASE_URL=http://127.0.0.1:$(PORT); \
+		PORTAL_PAYMENTS_SANDBOX_URL=http://127.0.0.1:$(SANDBOX_PORT) PORTAL_BASE_URL=http://127.0.0.1:$(PORT) \
+		PORTAL_PAYFLOW_SANDBOX_URL=http://127.0.0.1:$(PAYFLOW_SANDBOX_PORT); \
 	$(FLASK) portal payments-sandbox --host 127.0.0.1 --port $(SANDBOX_PORT) \
 		--data $(INSTANCE)/payments-sandbox.db & sandbox=$$!; \
-	trap 'kill $$sandbox 2>/dev/null' EXIT INT TERM; \
+	$(FLASK) portal payflow-sandbox --host 127.0.0.1 --port $(PAYFLOW_SANDBOX_PORT) \
+		--data $(INSTANCE)/payflow-sandbox.db & payflow=$$!; \
+	trap 'kill $$sandbox $$payflow 2>/dev/null' EXIT INT TERM; \
 	PORTAL_RUN_JOBS=true $(FLASK) run --host 127.0.0.1 --port $(PORT) --no-reload --with-threads
 
 test: install-test catalogs

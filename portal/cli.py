@@ -87,9 +87,11 @@ def restore(path: str, yes: bool) -> None:
 
 
 def _register_sandbox() -> None:
+    from portal.payments.payflow_sandbox.cli import payflow_sandbox
     from portal.payments.sandbox.cli import payments_sandbox
 
     portal_cli.add_command(payments_sandbox, "payments-sandbox")
+    portal_cli.add_command(payflow_sandbox, "payflow-sandbox")
 
 
 _register_sandbox()

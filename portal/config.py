@@ -76,6 +76,24 @@ DEFAULTS = {
     "PAYMENTS_SANDBOX_MERCHANT_ID": "sandbox_merchant",
     "PAYMENTS_SANDBOX_PUBLIC_KEY": "sandbox_public",
     "PAYMENTS_SANDBOX_PRIVATE_KEY": "sandbox_private",
+    # Which gateway takes new payments: braintree or payflow. Payments keep the gateway that took them.
+    "PAYMENT_GATEWAY": "braintree",
+    # Real Payflow Pro: MODE (pilot or live), PARTNER, VENDOR and PASSWORD (USER when it differs
+    # from the vendor); otherwise the offline Payflow sandbox below is used.
+    "PAYFLOW_MODE": None,
+    "PAYFLOW_PARTNER": None,
+    "PAYFLOW_VENDOR": None,
+    "PAYFLOW_USER": None,
+    "PAYFLOW_PASSWORD": None,
+    # The currencies the Payflow account processes (comma-separated).
+    "PAYFLOW_CURRENCIES": "USD",
+    "PAYFLOW_TIMEOUT": 45,
+    # The offline Payflow sandbox (`flask portal payflow-sandbox`).
+    "PAYFLOW_SANDBOX_URL": "http://127.0.0.1:8791",
+    "PAYFLOW_SANDBOX_PARTNER": "PayPal",
+    "PAYFLOW_SANDBOX_VENDOR": "sandbox_vendor",
+    "PAYFLOW_SANDBOX_USER": "sandbox_user",
+    "PAYFLOW_SANDBOX_PASSWORD": "sandbox_password",
 }
 
 

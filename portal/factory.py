@@ -47,19 +47,29 @@ def build_app(config: dict | None = None) -> Flask:
 
             configure_sqlite(db.engine)
 
-    from portal.payments.gateway import build_gateway
+    from portal.payments.gateway import build_gateways
 
-    app.extensions["payments"] = build_gateway(app.config)
-    from portal.billing.services import on_pay_per_use_payment, on_refund_released
+    gateways = build_gateways(app.config)
+    app.extensions["payment_gateways"] = gateways
+    app.extensions["payments"] = gateways[str(app.config["PAYMENT_GATEWAY"]).strip().lower()]
+    from portal.billing.services import on_pay_per_use_payment, on_refund_released, session_page_of
     from portal.payments.models import Purpose
     from portal.payments.services import (
         register_given_back_handler,
         register_outcome_handler,
         register_refund_released_handler,
+        register_return_page,
     )
-    from portal.registration.services import on_guest_payment, on_guest_payment_given_back
+    from portal.registration.services import (
+        on_guest_payment,
+        on_guest_payment_given_back,
+        registration_page_of,
+    )
 
     register_outcome_handler(Purpose.GUEST_FEE, on_guest_payment)
+    register_return_page(Purpose.GUEST_FEE, registration_page_of)
+    register_return_page(Purpose.PAY_PER_USE, session_page_of)
+    register_return_page(Purpose.TEST, lambda payment: url_for("payments.detail", payment_id=payment.id))
     register_given_back_handler(Purpose.GUEST_FEE, on_guest_payment_given_back)
     register_outcome_handler(Purpose.PAY_PER_USE, on_pay_per_use_payment)
     register_refund_released_handler(Purpose.PAY_PER_USE, on_refund_released)

@@ -41,6 +41,22 @@ def payments_sandbox(tmp_path_factory):
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def payflow_sandbox(tmp_path_factory):
+    """The offline Payflow Pro sandbox (name-value API and hosted checkout page) over loopback HTTP."""
+    from portal.payments.payflow_sandbox import PayflowSandbox
+
+    server = PayflowSandbox(port=0, data_path=str(tmp_path_factory.mktemp("payflow") / "payflow.db"))
+    server.start()
+    yield server
+    server.stop()
+
+
+def payflow_config(payflow_sandbox) -> dict:
+    """A site switched to Payflow Pro, on the offline Payflow sandbox (its default credentials)."""
+    return {"PAYMENT_GATEWAY": "payflow", "PAYFLOW_SANDBOX_URL": payflow_sandbox.url, "PAYFLOW_TIMEOUT": 2}
+
+
 def make_config(database_url: str, sandbox=None, **extra) -> dict:
     config = {
         "TESTING": True,
@@ -163,18 +179,23 @@ def assert_no_card_data_stored() -> None:
     assert not leaked, f"card data stored in the database: {leaked[:5]}"
 
 
-@pytest.fixture
-def app(migrated_url, payments_sandbox):
-    payments_sandbox.clear_faults()
-    app = create_app(make_config(migrated_url, payments_sandbox))
+def app_lifecycle(config: dict):
+    """For ``app`` fixtures (``yield from``): a new app on a clean database; after the test, whatever
+    it did, no card number or nonce in any table, and its connections closed."""
+    app = create_app(config)
     with app.app_context():
         reset_database()
     yield app
     with app.app_context():
-        # After every test, whatever it did: no card number or nonce in any table.
         assert_no_card_data_stored()
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(migrated_url, payments_sandbox):
+    payments_sandbox.clear_faults()
+    yield from app_lifecycle(make_config(migrated_url, payments_sandbox))
 
 
 @pytest.fixture

@@ -72,6 +72,7 @@ ACTION_LABELS = {
     "payment.declined": _l("Payment declined"),
     "payment.failed": _l("Payment failed (nothing charged)"),
     "payment.unknown": _l("Payment outcome unknown"),
+    "payment.checkout_started": _l("Payer sent to the gateway's payment page"),
     "payment.reconciled": _l("Payment reconciled"),
     "payment.duplicate_given_back": _l("Duplicate charge given back"),
     "payment.duplicate_give_back_failed": _l("Duplicate charge not given back yet"),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import requests
 from flask import g
 from sqlalchemy import func, select
 from urllib3.exceptions import NameResolutionError, NewConnectionError
@@ -109,6 +110,14 @@ class ConnectionCheck:
 def _failure_reason(exc: Exception) -> str:
     """Why a call failed, from the SDK's exception (``GatewayError``/``UnknownOutcome`` wrap it)."""
     cause = exc.__cause__ if isinstance(exc, GatewayError | UnknownOutcome) else exc
+    if isinstance(exc, GatewayError) and exc.code == "authentication":
+        return "authentication_failed"  # Payflow's RESULT=1
+    if isinstance(cause, requests.exceptions.RequestException):  # Payflow's client
+        return _http_failure_reason(cause)
+    if cause is None and "HTTP 429" in str(exc):  # Payflow's client names the status it got
+        return "rate_limited"
+    if cause is None and "HTTP 5" in str(exc):
+        return "gateway_error"
     if isinstance(cause, bt_errors.AuthenticationError):
         return "authentication_failed"
     if isinstance(cause, bt_errors.AuthorizationError):
@@ -134,6 +143,20 @@ def _failure_reason(exc: Exception) -> str:
     return "unexpected_answer"
 
 
+def _http_failure_reason(cause: requests.exceptions.RequestException) -> str:
+    if isinstance(cause, requests.exceptions.Timeout):
+        return "timeout"
+    if isinstance(cause, requests.exceptions.ConnectionError):
+        inner = cause.args[0] if cause.args else None
+        reason = getattr(inner, "reason", None)
+        if isinstance(reason, NameResolutionError):
+            return "address_not_found"
+        if isinstance(reason, NewConnectionError):
+            return "connection_refused"
+        return "connection_lost"
+    return "unexpected_answer"
+
+
 def check_gateway(gateway, currency: str | None = None) -> ConnectionCheck:
     """Ask the gateway for a client token and say how that went; the token itself is thrown away.
 
@@ -145,8 +168,7 @@ def check_gateway(gateway, currency: str | None = None) -> ConnectionCheck:
     started = time.perf_counter()
     message = ""
     try:
-        token = gateway.client_token(currency)
-        reason = "ok" if token else "empty_answer"
+        reason = "ok" if gateway.probe(currency) else "empty_answer"
     except (GatewayError, UnknownOutcome) as exc:
         reason = _failure_reason(exc)
     except ValueError as exc:

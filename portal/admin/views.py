@@ -72,6 +72,12 @@ MODE_LABELS = {
     "sandbox": _l("Braintree sandbox"),
     "production": _l("Braintree production"),
 }
+PAYFLOW_MODE_LABELS = {
+    "offline": _l("Offline Payflow sandbox"),
+    "sandbox": _l("Payflow pilot (PayPal's test servers)"),
+    "production": _l("Payflow live"),
+}
+GATEWAY_NAMES = {"braintree": "Braintree", "payflow": "PayPal Payflow Pro"}
 
 CHECK_MESSAGES = {
     "connection_refused": _l("Connection refused: nothing answers at the gateway's address."),
@@ -122,15 +128,21 @@ def gateway():
     mode = str(getattr(payments, "mode", ""))
     accepts = getattr(payments, "accepts", None)
     last = last_gateway_check()
+    name = getattr(payments, "name", "braintree")
+    labels = PAYFLOW_MODE_LABELS if name == "payflow" else MODE_LABELS
+    sandbox_setting = "PAYFLOW_SANDBOX_URL" if name == "payflow" else "PAYMENTS_SANDBOX_URL"
     return render_template(
         "admin/gateway.html",
+        gateway_name=name,
+        gateway_label=GATEWAY_NAMES.get(name, name),
+        currencies=getattr(payments, "currencies", None),
         mode=mode,
-        mode_label=str(MODE_LABELS.get(mode, mode)),
+        mode_label=str(labels.get(mode, mode)),
         merchant_id=getattr(payments, "merchant_id", None),
         default_currency=getattr(payments, "default_currency", None),
         accounts=sorted((getattr(payments, "merchant_accounts", None) or {}).items()),
         currency_accepted=accepts(site.currency) if accepts else True,
-        sandbox_url=_address(current_app.config.get("PAYMENTS_SANDBOX_URL")) if mode == "offline" else None,
+        sandbox_url=_address(current_app.config.get(sandbox_setting)) if mode == "offline" else None,
         site=site,
         last=last,
         last_message=check_message(last.details or {}) if last else None,

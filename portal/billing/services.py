@@ -8,6 +8,7 @@ is attributed to the organizer's department at that moment.
 import logging
 from datetime import datetime
 
+from flask import url_for
 from sqlalchemy import func, select, update
 
 from portal.admin import audit
@@ -134,6 +135,12 @@ def pay(training_id: int, payment_id: int, nonce: str, allowed: payments.Allowed
     if payment.is_paid:
         record_charge(payment)
     return payments.get_payment(payment_id)
+
+
+def session_page_of(payment: Payment) -> str:
+    """Where the organizer lands back from the gateway's payment page: it says how it went, then
+    shows the session."""
+    return url_for("billing.pay", session_id=payment.training_session_id, payment_id=payment.id)
 
 
 def _training_of(payment: Payment) -> TrainingSession | None:

@@ -8,9 +8,9 @@ from flask_login import current_user, login_required
 from portal.admin.services import get_settings
 from portal.billing import services
 from portal.mail.services import deliver_queued
-from portal.payments.component import allowed_methods, component_context
+from portal.payments.component import allowed_methods, component_context, redirect_to_gateway
 from portal.payments.messages import failure_message
-from portal.payments.services import PaymentError, get_payment
+from portal.payments.services import GoToGateway, PaymentError, get_payment, hosted_checkout_open
 from portal.trainings import services as trainings
 from portal.trainings.status import SessionStatus
 
@@ -78,7 +78,9 @@ def pay(session_id: int, payment_id: int):
     payment = get_payment(payment_id)
     if payment is None or not payment.reference.startswith(f"training:{training.id}:"):
         abort(404)
-    if payment.status != "pending":
+    if payment.status != "pending" and not hosted_checkout_open(payment):
+        if request.method == "GET" and payment.checkout_token_id:
+            _flash_outcome(payment)  # back from the gateway's own payment page
         return redirect(url_for("trainings.detail", session_id=training.id), code=303)
     error = None
     if request.method == "POST":
@@ -89,16 +91,13 @@ def pay(session_id: int, payment_id: int):
                 request.form.get("payment_method_nonce", ""),
                 allowed_methods(get_settings()),
             )
+        except GoToGateway as exc:
+            return redirect_to_gateway(exc)
         except (PaymentError, services.BillingError) as exc:
             error = failure_message(exc.code) if isinstance(exc, PaymentError) else str(MESSAGES[exc.code])
         else:
             deliver_queued()
-            if payment.is_paid:
-                flash(_("Payment received."), "success")
-            elif payment.status in ("processing", "unknown"):
-                flash(failure_message(payment.failure_code), "info")
-            else:
-                flash(failure_message(payment.failure_code), "error")
+            _flash_outcome(payment)
             return redirect(url_for("trainings.detail", session_id=training.id), code=303)
     return render_template(
         "billing/pay.html",
@@ -109,6 +108,15 @@ def pay(session_id: int, payment_id: int):
         component=component_context(get_settings(), payment.amount_cents, payment.currency),
         payment_error=error,
     ), (422 if error else 200)
+
+
+def _flash_outcome(payment) -> None:
+    if payment.is_paid:
+        flash(_("Payment received."), "success")
+    elif payment.status in ("processing", "unknown"):
+        flash(failure_message(payment.failure_code), "info")
+    else:
+        flash(failure_message(payment.failure_code), "error")
 
 
 @bp.route("/<id:session_id>/start", methods=["POST"])

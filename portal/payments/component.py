@@ -1,11 +1,11 @@
 """The one payment component every checkout renders (template ``payments/_component.html``)."""
 
-from flask import g
+from flask import g, redirect, request
 from flask_babel import lazy_gettext as _l
 
 from portal.payments.gateway import Mode
 from portal.payments.models import Method
-from portal.payments.services import AllowedMethods, client_token, gateway
+from portal.payments.services import AllowedMethods, GoToGateway, client_token, gateway
 from portal.web import allow_in_csp
 
 # Offline sandbox only: Braintree's documented test nonces, as a payer would choose a method.
@@ -49,16 +49,23 @@ def allowed_methods(settings) -> AllowedMethods:
 def component_context(settings, amount_cents: int, currency: str) -> dict:
     """What ``payments/_component.html`` needs for this site and amount."""
     allowed = allowed_methods(settings)
-    mode = gateway().mode
+    current = gateway()
+    mode = current.mode
     context = {
         "mode": mode.value,
+        "hosted": current.hosted,
         "allowed": allowed,
         "amount_cents": amount_cents,
         "currency": currency,
         "client_token": None,
         "test_methods": [],
     }
-    if mode == Mode.OFFLINE:
+    if current.hosted:
+        # Pay posts here, and we answer with a redirect to the gateway's page: the form may go there.
+        allow_in_csp({"form-action": [current.checkout_origin()]})
+        if not (allowed.credit_card or allowed.debit_card):
+            context["allowed"] = AllowedMethods(False, False, False)  # the hosted page takes cards only
+    elif mode == Mode.OFFLINE:
         cards = allowed.credit_card or allowed.debit_card
         context["test_methods"] = [
             (nonce, label)
@@ -71,3 +78,10 @@ def component_context(settings, amount_cents: int, currency: str) -> dict:
         # PayPal's checkout window talks back to this page through window.opener.
         g.cross_origin_opener_policy = "same-origin-allow-popups"
     return context
+
+
+def redirect_to_gateway(exc: GoToGateway):
+    """Send the browser to the gateway's payment page (htmx follows HX-Redirect instead)."""
+    if request.headers.get("HX-Request") == "true":
+        return "", 204, {"HX-Redirect": exc.url}
+    return redirect(exc.url, code=303)

@@ -130,6 +130,9 @@ def _never_sent(exc: BraintreeError) -> bool:
 
 
 class PaymentGateway:
+    name = "braintree"
+    hosted = False  # the payer pays on our page, in Braintree's fields: a nonce comes back
+
     def __init__(
         self,
         gateway: braintree.BraintreeGateway,
@@ -176,6 +179,10 @@ class PaymentGateway:
             if _never_sent(exc):
                 raise GatewayError(type(exc).__name__, str(exc)) from exc
             raise UnknownOutcome(f"{operation}: {type(exc).__name__}") from exc
+
+    def probe(self, currency: str | None = None) -> bool:
+        """Test connection: the gateway answers with our credentials (a client token, thrown away)."""
+        return bool(self.client_token(currency))
 
     def client_token(self, currency: str | None = None) -> str:
         params = {}
@@ -256,16 +263,40 @@ class PaymentGateway:
         )
         return [_transaction(item) for item in results.items]
 
-    def refund(self, transaction_id: str, amount_cents: int | None, currency: str) -> RefundResult:
+    def refund(
+        self, transaction_id: str, amount_cents: int | None, currency: str, request_key: str | None = None
+    ) -> RefundResult:
+        """``request_key`` is for gateways that deduplicate requests (Payflow); Braintree has no such key."""
         amount = plain_amount(amount_cents, currency) if amount_cents is not None else None
         refund = self._gateway.transaction.refund
         result = self._call("refund", refund, transaction_id, amount, ref=transaction_id)
         return _refund_result(result)
 
-    def void(self, transaction_id: str) -> RefundResult:
+    def void(self, transaction_id: str, request_key: str | None = None) -> RefundResult:
         return _refund_result(
             self._call("void", self._gateway.transaction.void, transaction_id, ref=transaction_id)
         )
+
+    def look_up_refund(
+        self, kind: str, sale_id: str, amount_cents: int, currency: str, request_key: str, known_ids: set
+    ) -> RefundResult | None:
+        """What became of a refund or void whose answer was lost, from the sale's state; None: no trace.
+
+        A void shows as the sale being voided; a refund as one of the sale's credits we have not
+        recorded yet, for the same amount.
+        """
+        sale = self.find(sale_id)
+        if sale is None:
+            return None
+        if kind == "void":
+            return RefundResult(True, sale) if sale.status == "voided" else None
+        for credit_id in sale.refund_ids:
+            if credit_id in known_ids:
+                continue
+            credit = self.find(credit_id)
+            if credit is not None and credit.amount_cents == amount_cents:
+                return RefundResult(True, credit)
+        return None
 
     def settle(self, transaction_id: str) -> GatewayTransaction:
         """Testing only: ask the (offline or Braintree) sandbox to settle a sale now."""
@@ -334,6 +365,20 @@ def _refund_result(result) -> RefundResult:
         return RefundResult(False, message="empty response")
     codes = tuple(error.code for error in result.errors.deep_errors)
     return RefundResult(False, message=result.message, error_codes=codes)
+
+
+def build_gateways(config) -> dict:
+    """Every gateway the site can use, by name; ``PAYMENT_GATEWAY`` names the one for new payments.
+
+    Both are built whichever is chosen: a payment is refunded, voided and reconciled through the
+    gateway that took it, also after the site has switched.
+    """
+    from portal.payments.payflow import build_payflow_gateway
+
+    chosen = str(config.get("PAYMENT_GATEWAY") or "braintree").strip().lower()
+    if chosen not in ("braintree", "payflow"):
+        raise ConfigurationError("PORTAL_PAYMENT_GATEWAY must be braintree or payflow.")
+    return {"braintree": build_gateway(config), "payflow": build_payflow_gateway(config)}
 
 
 def build_gateway(config) -> PaymentGateway:

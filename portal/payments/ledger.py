@@ -76,6 +76,7 @@ def _columns():
         Payment.dispute_status.label("dispute_status"),
         Payment.training_session_id.label("training_session_id"),
         Payment.organizer_id.label("organizer_id"),
+        Payment.gateway.label("gateway"),
     )
 
 
@@ -236,6 +237,7 @@ CSV_HEADER = [
     "amount",
     "currency",
     "counted",
+    "gateway",
 ]
 
 
@@ -257,6 +259,7 @@ def csv_rows(flt: LedgerFilter) -> Iterator[list]:
             plain_amount(row.amount_cents, row.currency),
             row.currency,
             "yes" if row.counted else "no",
+            row.gateway,
         ]
 
 

@@ -12,6 +12,13 @@ _DECLINES = {
     "2006": _l("The expiry date is not valid. Check it or try another card."),
     "2010": _l("The security code (CVV) was refused. Check it or try another card."),
     "2015": _l("Your bank does not allow this payment. Try another card or payment method."),
+    # Payflow Pro's RESULT codes (two or three digits; Braintree's are four).
+    "12": _l("Your card was declined by the bank. Try another card or payment method."),
+    "23": _l("The card number is not valid. Check it or try another card."),
+    "24": _l("The expiry date is not valid. Check it or try another card."),
+    "50": _l("Insufficient funds. Try another card or payment method."),
+    "51": _l("Your card's limit was exceeded. Try another card or payment method."),
+    "114": _l("The security code (CVV) was refused. Check it or try another card."),
 }
 
 _MESSAGES = {
@@ -35,6 +42,14 @@ _MESSAGES = {
         "Do not pay again: this page updates by itself."
     ),
     "no_charge_found": _l("The payment service has no record of this payment; nothing was charged."),
+    "checkout_abandoned": _l(
+        "The payment page was left without paying, and its time ran out. Nothing was charged; "
+        "press Pay to start again."
+    ),
+    "checkout_in_progress": _l(
+        "Your payment is open on the payment service's page. Finish it there, or wait a few minutes "
+        "and press Pay again."
+    ),
     "unknown_nonce": _l("Choose a payment method, then press Pay."),
     "method_not_accepted:credit_card": _l("Credit cards are not accepted here. Use another payment method."),
     "method_not_accepted:debit_card": _l("Debit cards are not accepted here. Use another payment method."),

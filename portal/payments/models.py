@@ -88,6 +88,11 @@ class Payment(db.Model):
     settled_at = mapped_column(UTCDateTime, nullable=True)
     # When the reconciler last asked the gateway about settlement (it backs off).
     checked_at = mapped_column(UTCDateTime, nullable=True)
+    # A gateway's own payment page (Payflow's hosted checkout): the secure token the payer was sent
+    # with, our 36-character id for it (the return and silent posts name it), and when it lapses.
+    checkout_token_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    checkout_token: Mapped[str | None] = mapped_column(String(64))
+    checkout_expires_at = mapped_column(UTCDateTime, nullable=True)
 
     refunds: Mapped[list["Refund"]] = relationship(
         back_populates="payment", order_by="Refund.id", lazy="selectin"

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 
-from flask import current_app
+from flask import current_app, url_for
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -31,6 +31,7 @@ from portal.payments.gateway import (
     UnknownOutcome,
 )
 from portal.payments.models import Method, Payment, Refund, RefundKind, RefundStatus, WebhookEvent
+from portal.payments.payflow import new_token_id
 from portal.payments.status import CLOSED, FROM_BRAINTREE, OPEN, PAID, PaymentStatus, can_transition
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,19 @@ def register_refund_released_handler(purpose: str, handler) -> None:
     REFUND_RELEASED_HANDLERS[str(purpose)] = handler
 
 
+# Purpose -> callable(payment) -> URL: where a payer lands back from a gateway's own payment page.
+RETURN_PAGES: dict[str, object] = {}
+
+
+def register_return_page(purpose: str, page) -> None:
+    RETURN_PAGES[str(purpose)] = page
+
+
+def return_page(payment: Payment) -> str | None:
+    page = RETURN_PAGES.get(payment.purpose)
+    return page(payment) if page is not None else None
+
+
 def unanswered_refund(payment_id: int) -> Refund | None:
     """The payment's refund whose answer was lost (at most one: a new refund waits for it)."""
     return db.session.scalar(
@@ -90,7 +104,29 @@ def _tell_given_back(payment: Payment) -> None:
 
 
 def gateway() -> PaymentGateway:
+    """The gateway that takes new payments (``PORTAL_PAYMENT_GATEWAY``)."""
     return current_app.extensions["payments"]
+
+
+def gateway_named(name: str):
+    current = gateway()
+    if current.name == name:
+        return current
+    return current_app.extensions["payment_gateways"][name]
+
+
+def gateway_of(payment: Payment):
+    """The gateway that took this payment: refunds, voids and lookups go back to it."""
+    return gateway_named(payment.gateway or "braintree")
+
+
+class GoToGateway(Exception):  # noqa: N818 - a redirect, not an error
+    """The payer pays on the gateway's own page (Payflow's hosted checkout): send the browser there."""
+
+    def __init__(self, url: str, payment: Payment):
+        super().__init__(url)
+        self.url = url
+        self.payment = payment
 
 
 def _audit(action: str, payment: Payment, **details) -> None:
@@ -169,12 +205,15 @@ def open_attempt(
     if live is not None:
         if live.is_paid:
             raise PaymentError("already_paid", live)
-        if live.status == S.PENDING and (live.amount_cents, live.currency) != (amount_cents, currency):
-            # The price changed before anything was sent: the pending attempt follows it.
+        current = (amount_cents, currency, gateway().name)
+        if live.status == S.PENDING and (live.amount_cents, live.currency, live.gateway) != current:
+            # The price (or the site's gateway) changed before anything was sent: the attempt follows.
             db.session.execute(
                 update(Payment)
                 .where(Payment.id == live.id, Payment.status == S.PENDING)
-                .values(amount_cents=amount_cents, currency=currency, updated_at=utcnow())
+                .values(
+                    amount_cents=amount_cents, currency=currency, gateway=gateway().name, updated_at=utcnow()
+                )
             )
             db.session.commit()
             db.session.refresh(live)
@@ -185,7 +224,7 @@ def open_attempt(
         amount_cents=amount_cents,
         currency=currency,
         status=S.PENDING,
-        gateway="braintree",
+        gateway=gateway().name,
         refunded_cents=0,
         training_session_id=training_session_id,
         organizer_id=organizer_id,
@@ -250,6 +289,8 @@ def pay(payment_id: int, nonce: str, allowed: AllowedMethods) -> Payment:
     payment = get_payment(payment_id)
     if payment is None:
         raise PaymentError("not_found")
+    if gateway_of(payment).hosted:
+        return _start_hosted_checkout(payment)
     if payment.status != S.PENDING:
         return payment  # a double submit, a reload or another tab: report the first one
     if not gateway().accepts(payment.currency):
@@ -309,6 +350,117 @@ def pay(payment_id: int, nonce: str, allowed: AllowedMethods) -> Payment:
         # The nonce looked acceptable but the sale says otherwise (e.g. a credit card on a debit-only site).
         _give_back_unwanted(payment, f"method_not_accepted:{payment.method}")
     return get_payment(payment.id)
+
+
+# -- a gateway's own payment page (Payflow's hosted checkout) ------------------------
+
+# A page still open this long before its token lapses is sent to again; closer to the end, the
+# payer could not finish in time.
+RESUME_MARGIN = timedelta(minutes=2)
+# The reconciler gives an unpaid checkout up only this long after its token lapsed: a payment
+# made in the token's last second must be seen first.
+LAPSED_MARGIN = timedelta(minutes=5)
+
+
+def _checkout_url(payment: Payment) -> str | None:
+    """The hosted page of an attempt whose secure token is still good, to send the payer back to."""
+    if payment.status != S.PROCESSING or not payment.checkout_token or payment.checkout_expires_at is None:
+        return None
+    if payment.checkout_expires_at - RESUME_MARGIN <= utcnow():
+        return None
+    return gateway_of(payment).checkout_page(payment.checkout_token, payment.checkout_token_id)
+
+
+def hosted_checkout_open(payment: Payment) -> bool:
+    """The payer can still go back to this attempt's page on the gateway and pay there."""
+    return _checkout_url(payment) is not None
+
+
+def resume_hosted_checkout(payment: Payment) -> None:
+    """Raise ``GoToGateway`` when this attempt's hosted page is still open to the payer."""
+    url = _checkout_url(payment)
+    if url:
+        raise GoToGateway(url, payment)
+
+
+def _start_hosted_checkout(payment: Payment) -> Payment:
+    """Claim the attempt, ask the gateway for a secure token, and send the payer to its page.
+
+    Raises ``GoToGateway`` (the normal way out) or ``PaymentError`` when nothing was started.
+    The attempt stays ``processing`` while the payer is on the gateway's page: the return and
+    silent posts, or the reconciler's inquiry, record what happened there.
+    """
+    resume_hosted_checkout(payment)
+    if payment.status != S.PENDING:
+        return payment  # a double submit, a reload or another tab: report the first one
+    hosted = gateway_of(payment)
+    if not hosted.accepts(payment.currency):
+        raise PaymentError("currency_not_supported", payment)
+    token_id = new_token_id()
+    claimed = db.session.execute(
+        update(Payment)
+        .where(Payment.id == payment.id, Payment.status == S.PENDING)
+        .values(status=S.PROCESSING, sent_at=utcnow(), updated_at=utcnow(), checkout_token_id=token_id)
+    ).rowcount
+    db.session.commit()
+    payment = get_payment(payment.id)
+    if not claimed:
+        resume_hosted_checkout(payment)
+        return payment
+    try:
+        checkout = _call(
+            hosted.create_checkout,
+            payment.amount_cents,
+            payment.currency,
+            payment.order_id,
+            token_id,
+            url_for("payments.hosted_return", _external=True),
+            url_for("payments.hosted_cancel", _external=True),
+            url_for("payments.hosted_silent_post", _external=True),
+        )
+    except GatewayError as exc:
+        # No token, so no page a payer could pay on: nothing can be charged under this attempt.
+        payment = get_payment(payment.id)
+        _set_status(payment, S.FAILED, failure_code="gateway_unavailable")
+        _audit("payment.failed", payment, failure_code="gateway_unavailable", reason=exc.code)
+        db.session.commit()
+        return payment
+    payment = get_payment(payment.id)
+    payment.checkout_token = checkout.token
+    payment.checkout_expires_at = checkout.expires_at
+    expires_at = checkout.expires_at.isoformat()
+    _audit("payment.checkout_started", payment, gateway=hosted.name, expires_at=expires_at)
+    db.session.commit()
+    raise GoToGateway(checkout.url, payment)
+
+
+def payment_for_checkout(token_id: str) -> Payment | None:
+    if not token_id or len(token_id) != 36:
+        return None
+    return db.session.scalar(select(Payment).where(Payment.checkout_token_id == token_id))
+
+
+def complete_hosted_checkout(token_id: str, allowed: AllowedMethods | None = None) -> Payment | None:
+    """The payer is back from the gateway's page (or its silent post came): find out, then record.
+
+    Nothing the post says is believed: the sale is looked up by an inquiry under our own order id,
+    and only what the gateway answers is recorded. Safe to run any number of times.
+    """
+    payment = payment_for_checkout(token_id)
+    if payment is None or payment.status not in (S.PROCESSING, S.UNKNOWN):
+        return payment
+    payment, _ = _resolve_unknown(payment)
+    if payment.is_paid and allowed is not None and not _hosted_method_allowed(allowed, payment.method):
+        _give_back_unwanted(payment, f"method_not_accepted:{payment.method}")
+        payment = get_payment(payment.id)
+    return payment
+
+
+def _hosted_method_allowed(allowed: AllowedMethods, method: str | None) -> bool:
+    """Payflow says which card brand paid, not whether the card was a debit card: cards count as cards."""
+    if method == Method.PAYPAL:
+        return allowed.paypal
+    return allowed.credit_card or allowed.debit_card
 
 
 def _record_sale(payment: Payment, txn: GatewayTransaction | None) -> None:
@@ -383,7 +535,7 @@ def _apply_transaction(payment: Payment, txn: GatewayTransaction | None, failure
     payment.processor_response_code = txn.processor_response_code
     payment.processor_response_text = txn.processor_response_text
     payment.gateway_rejection_reason = txn.gateway_rejection_reason
-    accounts = gateway().merchant_accounts
+    accounts = gateway_of(payment).merchant_accounts
     payment.merchant_account_id = payment.merchant_account_id or accounts.get(payment.currency)
     if status in PAID and payment.paid_at is None:
         payment.paid_at = utcnow()
@@ -401,7 +553,7 @@ def _resolve_unknown(payment: Payment) -> tuple[Payment, bool]:
     """
     payment_id = payment.id
     try:
-        found = _call(gateway().search_by_order_id, payment.order_id)
+        found = _call(gateway_of(payment).search_by_order_id, payment.order_id)
     except (GatewayError, UnknownOutcome):
         return get_payment(payment_id), False
     payment = get_payment(payment_id)
@@ -449,16 +601,17 @@ def give_back_duplicates(payment_id: int | None = None) -> int:
     done = 0
     for record in db.session.scalars(query).all():
         record_id, sale_id, currency = record.id, record.source_transaction_id, record.currency
+        owner = gateway_of(record.payment)
         log.error("payment %s: giving back duplicate sale %s", record.payment_id, sale_id)
         try:
-            sale = _call(gateway().find, sale_id)
+            sale = _call(owner.find, sale_id)
             if sale is not None and (sale.status == "voided" or sale.refund_ids):
                 given_back_id = sale.id if sale.status == "voided" else sale.refund_ids[0]
                 result = None  # an earlier try worked though its answer was lost
             else:
-                result = _call(gateway().void, sale_id)
+                result = _call(owner.void, sale_id, _request_key(record, "void"))
                 if not result.ok:
-                    result = _call(gateway().refund, sale_id, None, currency)
+                    result = _call(owner.refund, sale_id, None, currency, _request_key(record, "refund"))
                 given_back_id = result.transaction.id if result.ok else None
         except (GatewayError, UnknownOutcome) as exc:
             log.error("duplicate sale %s not given back yet: %s", sale_id, type(exc).__name__)
@@ -488,7 +641,7 @@ def refresh_payment(payment_id: int) -> Payment:
     if payment is None or not payment.gateway_transaction_id:
         return payment
     try:
-        txn = _call(gateway().find, payment.gateway_transaction_id)
+        txn = _call(gateway_of(payment).find, payment.gateway_transaction_id)
     except (GatewayError, UnknownOutcome) as exc:
         raise PaymentError("gateway_unavailable", get_payment(payment_id)) from exc
     payment = get_payment(payment_id)
@@ -527,8 +680,9 @@ def refund(payment_id: int, amount_cents: int | None = None, reason: str = "") -
     record = _reserve_refund(payment, amount, RefundKind.REFUND, reason)
     sale_id = payment.gateway_transaction_id
     whole = None if amount == payment.amount_cents else amount
+    owner = gateway_of(payment)
     try:
-        result = _call(gateway().refund, sale_id, whole, payment.currency)
+        result = _call(owner.refund, sale_id, whole, payment.currency, _request_key(record))
     except GatewayError as exc:
         _release_refund(record.id, f"gateway: {exc.code}")
         raise PaymentError("gateway_unavailable", payment) from exc
@@ -542,14 +696,20 @@ def void(payment_id: int, reason: str = "") -> Refund:
     if payment is None or payment.status != S.SUBMITTED:
         raise PaymentError("not_voidable", payment)
     record = _reserve_refund(payment, payment.amount_cents - payment.refunded_cents, RefundKind.VOID, reason)
+    owner = gateway_of(payment)
     try:
-        result = _call(gateway().void, payment.gateway_transaction_id)
+        result = _call(owner.void, payment.gateway_transaction_id, _request_key(record))
     except GatewayError as exc:
         _release_refund(record.id, f"gateway: {exc.code}")
         raise PaymentError("gateway_unavailable", payment) from exc
     except UnknownOutcome as exc:
         return _refund_unknown(record.id, exc)
     return _finish_refund(record.id, result)
+
+
+def _request_key(record: Refund, kind: str | None = None) -> str:
+    """One refund's one request: sent again with the same key, a deduplicating gateway acts once."""
+    return f"{record.payment.order_id}:{kind or record.kind}:{record.id}"
 
 
 def _finish_refund(record_id: int, result) -> Refund:
@@ -609,34 +769,23 @@ def resolve_refund(record_id: int, give_up: bool = False) -> Refund:
     if record.status != RefundStatus.UNKNOWN:
         return record
     payment = record.payment
-    sale_id = payment.gateway_transaction_id
     known = {r.gateway_transaction_id for r in payment.refunds if r.gateway_transaction_id}
+    arguments = (record.kind, payment.gateway_transaction_id, record.amount_cents, record.currency)
     try:
-        sale = _call(gateway().find, sale_id)
-        credits = [_call(gateway().find, credit_id) for credit_id in (sale.refund_ids if sale else ())]
+        found = _call(gateway_of(payment).look_up_refund, *arguments, _request_key(record), known)
     except (GatewayError, UnknownOutcome):
         return db.session.get(Refund, record_id)
     record = db.session.get(Refund, record_id)
-    if record.kind == RefundKind.VOID:
-        if sale is not None and sale.status == "voided":
-            record.status = RefundStatus.SUCCEEDED
-            record.gateway_transaction_id = sale.id
-            _settle_refund_status(record.payment)
-            _audit_refund("reconciled", record, refund_status=record.status)
-            db.session.commit()
-            _tell_given_back(record.payment)
-            return db.session.get(Refund, record_id)
-    else:
-        unrecorded = [c for c in credits if c is not None and c.id not in known]
-        match = next((c for c in unrecorded if c.amount_cents == record.amount_cents), None)
-        if match is not None:
-            record.status = RefundStatus.SUCCEEDED
-            record.gateway_transaction_id = match.id
-            _settle_refund_status(record.payment)
-            _audit_refund("reconciled", record, refund_status=record.status)
-            db.session.commit()
-            _tell_given_back(record.payment)
-            return db.session.get(Refund, record_id)
+    if found is not None and found.ok:
+        record.status = RefundStatus.SUCCEEDED
+        record.gateway_transaction_id = found.transaction.id
+        _settle_refund_status(record.payment)
+        _audit_refund("reconciled", record, refund_status=record.status)
+        db.session.commit()
+        _tell_given_back(record.payment)
+        return db.session.get(Refund, record_id)
+    if found is not None:  # the gateway knows the request, and refused it
+        return _release_refund(record_id, found.message or "refused")
     if give_up:
         return _release_refund(record_id, "the gateway has no record of it")
     db.session.commit()
@@ -737,11 +886,12 @@ def reconcile(
             continue
         if payment.status not in (S.UNKNOWN, S.PROCESSING):
             counts["resolved"] += 1
-        elif asked and payment.sent_at <= now - give_up_after:
+        elif asked and payment.sent_at <= now - give_up_after and _checkout_lapsed(payment, now):
             # The gateway answered, repeatedly and for long enough, that no such sale exists.
+            code = "checkout_abandoned" if payment.checkout_token_id else "no_charge_found"
             _set_status(payment, S.UNKNOWN)
-            _set_status(payment, S.FAILED, failure_code="no_charge_found")
-            _audit("payment.reconciled", payment, transaction=None, failure_code="no_charge_found")
+            _set_status(payment, S.FAILED, failure_code=code)
+            _audit("payment.reconciled", payment, transaction=None, failure_code=code)
             db.session.commit()
             counts["failed"] += 1
         else:
@@ -769,7 +919,7 @@ def reconcile(
     for payment_id in submitted:
         payment = get_payment(payment_id)
         try:
-            txn = _call(gateway().find, payment.gateway_transaction_id)
+            txn = _call(gateway_of(payment).find, payment.gateway_transaction_id)
         except (GatewayError, UnknownOutcome):
             continue
         payment = get_payment(payment_id)
@@ -782,6 +932,16 @@ def reconcile(
                 _audit("payment.status_changed", payment, status=[before, payment.status], via="reconciler")
         db.session.commit()
     return counts
+
+
+def _checkout_lapsed(payment: Payment, now) -> bool:
+    """No hosted page, or its token lapsed long enough ago that no payment can still come."""
+    expires = payment.checkout_expires_at
+    if payment.checkout_token_id is None:
+        return True
+    if expires is None:  # the token was never issued: nobody could pay
+        return True
+    return expires + LAPSED_MARGIN <= now
 
 
 # -- webhooks -------------------------------------------------------------------
@@ -803,7 +963,7 @@ def handle_webhook(signature: str, payload: str) -> str:
 
     Raises ``WebhookSignatureError`` (from the gateway) for a bad signature.
     """
-    notification = gateway().parse_webhook(signature, payload)
+    notification = gateway_named("braintree").parse_webhook(signature, payload)
     # Of the decoded notification: "payload" and "payload\n" verify alike, and must dedupe alike.
     digest = hashlib.sha256(base64.b64decode(payload)).hexdigest()
     db.session.add(

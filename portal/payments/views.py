@@ -11,10 +11,11 @@ from portal.admin.services import get_settings
 from portal.csvutil import stream_csv
 from portal.extensions import csrf
 from portal.i18n import select_timezone
+from portal.mail.services import deliver_queued
 from portal.pagination import page_of
 from portal.payments import ledger as ledger_queries
 from portal.payments import services
-from portal.payments.component import allowed_methods, component_context
+from portal.payments.component import allowed_methods, component_context, redirect_to_gateway
 from portal.payments.forms import LedgerFilterForm, RefundForm, TestChargeForm
 from portal.payments.gateway import WebhookSignatureError
 from portal.payments.messages import failure_message
@@ -35,6 +36,44 @@ def webhook():
     except WebhookSignatureError:
         return "invalid signature\n", 403
     return outcome + "\n", 200
+
+
+# -- a gateway's own payment page (Payflow's hosted checkout) -----------------------------------------
+# The gateway's page posts these from its own origin, without our CSRF token or our cookies
+# (SameSite=Lax): they read only the secure token id from the post, ask the gateway themselves,
+# and never touch the Flask session (a cookie set here would replace the payer's).
+
+
+def _checkout_token_id() -> str:
+    return (request.form.get("SECURETOKENID") or "").strip()
+
+
+@bp.route("/payments/hosted/return", methods=["POST"])
+@csrf.exempt  # posted by the gateway's page; nothing posted is believed (see complete_hosted_checkout)
+def hosted_return():
+    """The payer is back: record the sale as the gateway reports it, then show their own page."""
+    payment = services.complete_hosted_checkout(_checkout_token_id(), allowed_methods(get_settings()))
+    deliver_queued()
+    page = services.return_page(payment) if payment is not None else None
+    return redirect(page, code=303) if page else abort(404)
+
+
+@bp.route("/payments/hosted/cancel", methods=["POST"])
+@csrf.exempt  # changes nothing: the payer left the gateway's page
+def hosted_cancel():
+    """Back without paying. The token stays good, so the attempt stays open: Pay goes back to it."""
+    payment = services.payment_for_checkout(_checkout_token_id())
+    page = services.return_page(payment) if payment is not None else None
+    return redirect(page, code=303) if page else abort(404)
+
+
+@bp.route("/payments/hosted/silent-post", methods=["POST"])
+@csrf.exempt  # server to server, from the gateway; verified by our own inquiry
+def hosted_silent_post():
+    """The gateway's own word that the payer paid, even if their browser never came back."""
+    payment = services.complete_hosted_checkout(_checkout_token_id(), allowed_methods(get_settings()))
+    deliver_queued()
+    return ("recorded\n" if payment is not None else "unknown token\n"), 200
 
 
 def _ecommerce_or_404():
@@ -137,13 +176,15 @@ def pay(payment_id: int):
             payment = services.pay(
                 payment.id, request.form.get("payment_method_nonce", ""), allowed_methods(settings)
             )
+        except services.GoToGateway as exc:
+            return redirect_to_gateway(exc)
         except services.PaymentError as exc:
             error = failure_message(exc.code)
         else:
             if payment.is_paid:
                 flash(_("Payment received."), "success")
             return redirect(url_for("payments.detail", payment_id=payment.id), code=303)
-    if payment.status != "pending":
+    if payment.status != "pending" and not services.hosted_checkout_open(payment):
         return redirect(url_for("payments.detail", payment_id=payment.id), code=303)
     return render_template(
         "payments/pay.html",

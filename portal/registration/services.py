@@ -481,6 +481,12 @@ def _registration_for(payment: Payment) -> Registration | None:
     return get_registration(int(number)) if kind == "registration" and number.isdigit() else None
 
 
+def registration_page_of(payment: Payment) -> str | None:
+    """The guest's own registration page, where they land back from the gateway's payment page."""
+    registration = _registration_for(payment)
+    return manage_url(registration.id) if registration else None
+
+
 def on_guest_payment(payment: Payment) -> None:
     """Told by the payments service when a guest fee payment is paid (now, or later by the reconciler)."""
     registration = _registration_for(payment)

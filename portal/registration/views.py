@@ -9,10 +9,17 @@ from portal.database import persisted_id
 from portal.extensions import limiter
 from portal.i18n import format_money, select_timezone
 from portal.mail.services import deliver_queued
-from portal.payments.component import allowed_methods, component_context
+from portal.payments.component import allowed_methods, component_context, redirect_to_gateway
 from portal.payments.gateway import Mode
 from portal.payments.messages import failure_message
-from portal.payments.services import PaymentError, gateway
+from portal.payments.services import (
+    GoToGateway,
+    PaymentError,
+    gateway,
+    gateway_of,
+    hosted_checkout_open,
+    resume_hosted_checkout,
+)
 from portal.registration import services
 from portal.registration.forms import CouponForm, RegistrationForm
 from portal.registration.links import manage_token, registration_id_from
@@ -20,7 +27,7 @@ from portal.registration.messages import coupon_message, registration_message
 from portal.registration.models import RegistrationStatus
 from portal.trainings import services as trainings
 from portal.trainings.status import SessionStatus
-from portal.web import is_htmx, render_page_or_fragment
+from portal.web import allow_in_csp, is_htmx, render_page_or_fragment
 
 bp = Blueprint("registration", __name__)
 R = RegistrationStatus
@@ -91,6 +98,15 @@ def manage(token: str):
     registration = _registration_or_404(token)
     if registration.status == R.PENDING_PAYMENT and not _payment_in_flight(registration):
         return redirect(url_for("registration.pay", token=token), code=303)
+    payment = registration.payment
+    checkout_open = payment is not None and hosted_checkout_open(payment)
+    if checkout_open or (_payment_in_flight(registration) and payment.checkout_token_id):
+        message = failure_message("checkout_in_progress")
+        # "Continue to the payment page" posts here, and the answer redirects to the gateway's page.
+        if checkout_open:
+            allow_in_csp({"form-action": [gateway_of(payment).checkout_origin()]})
+    else:
+        message = failure_message(registration.payment.failure_code) if registration.payment else ""
     return render_template(
         "registration/manage.html",
         registration=registration,
@@ -98,12 +114,21 @@ def manage(token: str):
         token=token,
         refund_cents=services.guest_refund_cents(registration),
         in_flight=_payment_in_flight(registration),
-        payment_message=failure_message(registration.payment.failure_code) if registration.payment else "",
+        checkout_open=checkout_open,
+        payment_message=message,
     )
 
 
 def _payment_in_flight(registration) -> bool:
     return registration.payment is not None and registration.payment.status in ("processing", "unknown")
+
+
+def _hosted_failure(registration) -> str | None:
+    """Why the last try on the gateway's own page failed: the payer lands here after it, on a GET."""
+    payment = registration.payment
+    if payment is None or not payment.checkout_token_id or payment.is_paid or payment.is_open:
+        return None
+    return failure_message(payment.failure_code) or None
 
 
 def _pay_page(registration, token, status=200, payment_error=None, coupon_result=None, coupon_form=None):
@@ -130,16 +155,23 @@ def _pay_page(registration, token, status=200, payment_error=None, coupon_result
 def pay(token: str):
     """The Payment information page. The amount is the server's; nothing the browser sends changes it."""
     registration = _registration_or_404(token)
+    if request.method == "POST" and _payment_in_flight(registration):
+        try:  # the payer left the gateway's payment page while it is still open: back to it
+            resume_hosted_checkout(registration.payment)
+        except GoToGateway as exc:
+            return redirect_to_gateway(exc)
     if registration.status == R.CONFIRMED or _payment_in_flight(registration):
         return redirect(url_for("registration.manage", token=token), code=303)
     if registration.status not in (R.PENDING_PAYMENT, R.EXPIRED):
         return redirect(url_for("registration.manage", token=token), code=303)
     if request.method == "GET":
-        return _pay_page(registration, token)
+        return _pay_page(registration, token, payment_error=_hosted_failure(registration))
     try:
         registration = services.pay(
             registration.id, request.form.get("payment_method_nonce", ""), allowed_methods(get_settings())
         )
+    except GoToGateway as exc:
+        return redirect_to_gateway(exc)
     except PaymentError as exc:
         return _pay_page(services.get_registration(registration.id), token, 422, failure_message(exc.code))
     except services.RegistrationError as exc:

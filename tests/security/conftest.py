@@ -2,19 +2,12 @@
 
 import pytest
 
-from portal import create_app
-from portal.extensions import db
-from tests.conftest import assert_no_card_data_stored, make_config, reset_database
+from tests.conftest import app_lifecycle, make_config
 
 
 @pytest.fixture
 def app(migrated_url, payments_sandbox, tmp_path):
     payments_sandbox.clear_faults()
-    app = create_app(make_config(migrated_url, payments_sandbox, INSTANCE_PATH=str(tmp_path / "instance")))
-    with app.app_context():
-        reset_database()
-    yield app
-    with app.app_context():
-        assert_no_card_data_stored()
-        db.session.remove()
-        db.engine.dispose()
+    yield from app_lifecycle(
+        make_config(migrated_url, payments_sandbox, INSTANCE_PATH=str(tmp_path / "instance"))
+    )

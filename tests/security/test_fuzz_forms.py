@@ -58,6 +58,10 @@ EXAMPLES = int(os.environ.get("PORTAL_FUZZ_EXAMPLES", "40"))
 # other rule's form must be found by the crawl.
 FIELDS_ELSEWHERE = {
     "payments.webhook": ["bt_signature", "bt_payload"],  # Braintree's server posts it, no page has it
+    # The gateway's hosted checkout page posts these (Payflow Pro), from its own origin.
+    "payments.hosted_return": ["SECURETOKENID", "RESULT", "PNREF", "AMT", "RESPMSG"],
+    "payments.hosted_silent_post": ["SECURETOKENID", "RESULT", "PNREF", "AMT", "RESPMSG"],
+    "payments.hosted_cancel": ["SECURETOKENID"],
     "payments.pay": ["payment_method_nonce"],
     "payments.refund": ["amount", "reason", "scope"],
     "payments.retry": [],

@@ -27,7 +27,7 @@ from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.registration import services as registration
 from portal.registration.links import manage_token
-from tests.conftest import assert_no_card_data_stored, csrf_from, login, make_config, reset_database
+from tests.conftest import app_lifecycle, csrf_from, login, make_config
 from tests.factories import enable_ecommerce, make_training, make_user
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -38,6 +38,21 @@ EXEMPT = {
         {"csrf", "login"},
         "Braintree's server posts it: authenticated by the payload's HMAC signature (bt_signature), "
         "which a browser cannot forge, instead of a session and CSRF token.",
+    ),
+    "payments.hosted_return": (
+        {"csrf", "login"},
+        "The gateway's payment page posts the payer back from its own origin, without our cookies: "
+        "only the secure token id is read, and the sale is looked up by our own inquiry, never taken "
+        "from the post (a forged post can only make us ask the gateway).",
+    ),
+    "payments.hosted_silent_post": (
+        {"csrf", "login"},
+        "Payflow's server posts the result server to server; as for the return, nothing posted is "
+        "believed: our inquiry to the gateway decides.",
+    ),
+    "payments.hosted_cancel": (
+        {"csrf", "login"},
+        "The gateway's page sends the payer back after Cancel: it changes nothing, only redirects.",
     ),
     "users_admin.accept_invitation": (
         {"login"},
@@ -92,14 +107,7 @@ SHARED = {"department_id", "user_id", "message_id"}
 def app(migrated_url, payments_sandbox, tmp_path):
     """Every route the app can have (BENCH adds /bench/hello); the login limit out of the way."""
     payments_sandbox.clear_faults()
-    app = create_app(config(migrated_url, payments_sandbox, tmp_path))
-    with app.app_context():
-        reset_database()
-    yield app
-    with app.app_context():
-        assert_no_card_data_stored()
-        db.session.remove()
-        db.engine.dispose()
+    yield from app_lifecycle(config(migrated_url, payments_sandbox, tmp_path))
 
 
 def config(url, sandbox, tmp_path, **extra):

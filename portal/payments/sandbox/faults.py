@@ -3,7 +3,8 @@
 Operations are named after the SDK calls that reach them (``sale``, ``find``,
 ``search``, ``refund``, ``void``, ``submit_for_settlement``, ``reverse``,
 ``settle``, ``settlement_decline``, ``settlement_pending``, ``client_token``,
-``payment_method_nonce``), which is what ``only`` filters on.
+``payment_method_nonce``), which is what ``only`` filters on. Other sandboxes (Payflow)
+reuse the plan with their own set of operations.
 """
 
 import threading
@@ -43,7 +44,14 @@ class Fault:
 
 
 def make_fault(
-    latency_ms=0, status=None, times=None, lose_response=False, drop_connection=False, only=None
+    latency_ms=0,
+    status=None,
+    times=None,
+    lose_response=False,
+    drop_connection=False,
+    only=None,
+    *,
+    operations: frozenset[str] = OPERATIONS,
 ) -> Fault:
     """Validate a plan: one way of failing at a time, known operations, sane numbers."""
     if isinstance(latency_ms, bool) or not isinstance(latency_ms, int) or latency_ms < 0:
@@ -60,9 +68,9 @@ def make_fault(
         only = [part.strip() for part in only.split(",") if part.strip()]
     if only is not None:
         only = tuple(only)
-        unknown = set(only) - OPERATIONS
+        unknown = set(only) - operations
         if unknown or not only:
-            raise ValueError(f"unknown operations in only: {sorted(unknown)}; known: {sorted(OPERATIONS)}")
+            raise ValueError(f"unknown operations in only: {sorted(unknown)}; known: {sorted(operations)}")
     return Fault(latency_ms, status, times, bool(lose_response), bool(drop_connection), only)
 
 

@@ -1,9 +1,8 @@
 """The HTTP side: a threaded HTTP/1.1 server speaking Braintree's gateway API, plus test controls.
 
-Plain ``http.server`` rather than a WSGI stack, because fault injection needs the
-raw socket: "lose the response" and "drop the connection" end the TCP connection
-with a reset (``SO_LINGER`` 0) so the client deterministically gets a connection
-error — after the request was processed and stored, or before, respectively.
+The server plumbing is ``portal.payments.offline_gateway``'s: "lose the response" and "drop the
+connection" end the TCP connection with a reset, after the request was processed and stored, or
+before, respectively.
 
 Control endpoints (same Basic auth as the gateway API; JSON in and out):
 
@@ -15,23 +14,21 @@ Control endpoints (same Basic auth as the gateway API; JSON in and out):
 * ``POST /__sandbox__/nonces`` ``{base}`` — a fresh single-use nonce (``mint_nonce``)
 """
 
-import base64
-import binascii
-import contextlib
-import hmac
 import json
 import logging
 import re
-import socket
-import socketserver
-import struct
 import threading
 from datetime import datetime
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from babel.numbers import list_currencies
 
+from portal.payments.offline_gateway import (
+    LoopbackHandler,
+    LoopbackHTTPServer,
+    LoopbackSandbox,
+    basic_auth_matches,
+)
 from portal.payments.sandbox import render, webhooks
 from portal.payments.sandbox.api import BadRequest, GatewayAPI
 from portal.payments.sandbox.faults import Fault, FaultPlan, make_fault
@@ -41,10 +38,9 @@ from portal.payments.sandbox.store import Store
 log = logging.getLogger(__name__)
 
 _MERCHANT_PATH = re.compile(r"/merchants/(?P<merchant>[^/]+)(?P<rest>/.*)")
-_MAX_BODY = 1 << 20
 
 
-class SandboxServer:
+class SandboxServer(LoopbackSandbox):
     """An offline, Braintree-compatible gateway on a loopback port, for the real braintree SDK."""
 
     def __init__(
@@ -64,7 +60,7 @@ class SandboxServer:
         unknown = sorted(c for c in accounts.values() if c not in list_currencies())
         if unknown:
             raise ValueError(f"unknown currency codes: {unknown}")
-        self.host = host
+        super().__init__(host, port, FaultPlan())
         self.merchant_id = merchant_id
         self.public_key = public_key
         self.private_key = private_key
@@ -72,10 +68,6 @@ class SandboxServer:
         self.accounts = accounts
         self.webhook_url = webhook_url
         self.single_use_test_nonces = single_use_test_nonces
-        self._requested_port = port
-        self._faults = FaultPlan()
-        self._httpd: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._store: Store | None = None
         self._deliveries: list[dict] = []
         self._delivery_threads: list[threading.Thread] = []
@@ -90,17 +82,11 @@ class SandboxServer:
         ledger = Ledger(self._store, self.merchant_id, self.accounts, self.single_use_test_nonces)
         self._api = GatewayAPI(ledger, self.merchant_id, self._auto_deliver)
         try:
-            self._httpd = _HTTPServer((self.host, self._requested_port), self)
+            self._httpd = LoopbackHTTPServer((self.host, self._requested_port), _Handler, self)
         except OSError:
             self._store.close()
             raise
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="payments-sandbox",
-            daemon=True,
-        )
-        self._thread.start()
+        self._httpd.serve_in_background("payments-sandbox")
         log.info("payments sandbox listening on %s", self.url)
         return self
 
@@ -108,33 +94,9 @@ class SandboxServer:
         httpd, self._httpd = self._httpd, None
         if httpd is None:
             return
-        httpd.stopping.set()  # wakes requests waiting out an injected latency
-        httpd.shutdown()
-        httpd.close_connections()
-        httpd.server_close()
-        self._thread.join()
-        httpd.wait_idle(timeout=10)  # no request may still be using the store
+        httpd.stop()
         self.wait_for_webhooks()
         self._store.close()
-
-    def __enter__(self) -> "SandboxServer":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    @property
-    def running(self) -> bool:
-        return self._httpd is not None
-
-    @property
-    def port(self) -> int:
-        return self._httpd.server_address[1] if self._httpd else self._requested_port
-
-    @property
-    def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
 
     def gateway(self, timeout: float = 10):
         """A ``braintree.BraintreeGateway`` for this sandbox (see ``sandbox_gateway``)."""
@@ -161,13 +123,6 @@ class SandboxServer:
         times out leaves the outcome recorded) or before failing.
         """
         self._faults.set(make_fault(latency_ms, status, times, lose_response, drop_connection, only))
-
-    def clear_faults(self) -> None:
-        self._faults.clear()
-
-    @property
-    def faults(self) -> dict | None:
-        return self._faults.current()
 
     def transactions(self) -> list[dict]:
         """Every transaction, oldest first: id, type, status, amount (Decimal), currency, order_id, ..."""
@@ -251,18 +206,7 @@ class SandboxServer:
         return self._api.ledger
 
     def authorized(self, header: str | None) -> bool:
-        scheme, _, encoded = (header or "").partition(" ")
-        if scheme.lower() != "basic":
-            return False
-        try:
-            public, _, private = (
-                base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")
-            )
-        except (binascii.Error, UnicodeDecodeError):
-            return False
-        ok_public = hmac.compare_digest(public.encode(), self.public_key.encode())
-        ok_private = hmac.compare_digest(private.encode(), self.private_key.encode())
-        return ok_public and ok_private
+        return basic_auth_matches(header, self.public_key, self.private_key)
 
     def control(self, verb: str, path: str, body: bytes) -> tuple[int, object]:
         """A ``/__sandbox__/...`` request: ``(status, JSON-ready answer)``."""
@@ -273,14 +217,7 @@ class SandboxServer:
             if (verb, path) == ("GET", "/__sandbox__/transactions"):
                 return 200, [_jsonable(t) for t in self.transactions()]
             if path == "/__sandbox__/faults":
-                if verb == "GET":
-                    return 200, {"faults": self.faults}
-                if verb in ("PUT", "POST"):
-                    self.set_faults(**data)
-                    return 200, {"faults": self.faults}
-                if verb == "DELETE":
-                    self.clear_faults()
-                    return 200, {"faults": None}
+                return self.fault_control(verb, data)
             if (verb, path) == ("POST", "/__sandbox__/webhooks"):
                 kind, txn_id, url = data.get("kind"), data.get("transaction_id"), data.get("url")
                 if url or self.webhook_url:
@@ -301,94 +238,12 @@ def _jsonable(row: dict) -> dict:
     return {k: str(v) if isinstance(v, Decimal | datetime) else v for k, v in row.items()}
 
 
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], sandbox: SandboxServer):
-        self.sandbox = sandbox
-        self.stopping = threading.Event()
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        self._active = 0  # requests being handled
-        self._idle = threading.Condition()
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
-        super().__init__(address, _Handler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind resolves the host's FQDN, which can stall without DNS.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = str(self.server_address[0]), self.server_address[1]
-
-    def track(self, conn: socket.socket) -> None:
-        with self._connections_lock:
-            self._connections.add(conn)
-        if self.stopping.is_set():  # accepted while stopping, after close_connections looked
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-
-    def untrack(self, conn: socket.socket) -> None:
-        with self._connections_lock:
-            self._connections.discard(conn)
-
-    @contextlib.contextmanager
-    def request(self):
-        with self._idle:
-            self._active += 1
-        try:
-            yield
-        finally:
-            with self._idle:
-                self._active -= 1
-                self._idle.notify_all()
-
-    def wait_idle(self, timeout: float) -> None:
-        with self._idle:
-            self._idle.wait_for(lambda: self._active == 0, timeout)
-
-    def close_connections(self) -> None:
-        """End kept-alive connections, so that no handler thread outlives the server."""
-        with self._connections_lock:
-            connections = list(self._connections)
-        for conn in connections:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(LoopbackHandler):
     server_version = "BraintreeOfflineSandbox/1.0"
-    timeout = 300  # idle keep-alive connections are closed after this
-    server: _HTTPServer
+    logger = log
+    default_content_type = "application/xml; charset=utf-8"
 
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body leave in two writes: without this, Nagle + delayed ACK add ~40 ms per call.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.server.track(self.connection)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.untrack(self.connection)
-
-    def log_message(self, format: str, *args) -> None:
-        log.debug("%s " + format, self.address_string(), *args)
-
-    def do_GET(self) -> None:
-        with self.server.request():
-            self._handle()
-
-    do_POST = do_PUT = do_DELETE = do_GET
-
-    # --- dispatch ---
-
-    def _handle(self) -> None:
-        body = self._read_body()
-        if body is None:
-            return
+    def _handle(self, body: bytes) -> None:
         sandbox = self.server.sandbox
         path = self.path.partition("?")[0]
         merchant = _MERCHANT_PATH.fullmatch(path)
@@ -415,14 +270,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _gateway_call(self, route, args: dict, body: bytes, fault: Fault | None) -> None:
         sandbox = self.server.sandbox
         fault = fault or Fault()
-        failing = fault.drop_connection or fault.status is not None
-        if failing:
-            self._wait(fault.latency_ms)
-        if fault.drop_connection:
-            return self._reset()
-        if fault.status is not None:
-            headers = [("Retry-After", "1")] if fault.status in (429, 503) else []
-            return self._send(fault.status, b"", "text/plain; charset=utf-8", headers)
+        if self._refuse_unprocessed(fault):
+            return
         try:
             status, payload = sandbox._api.call(route, args, body, self._base_url())
         except BadRequest as error:
@@ -435,59 +284,5 @@ class _Handler(BaseHTTPRequestHandler):
             return self._reset()
         self._send(status, payload)
 
-    def _wait(self, latency_ms: int) -> None:
-        if latency_ms:
-            self.server.stopping.wait(latency_ms / 1000)
-
     def _base_url(self) -> str:
         return f"http://{self.headers.get('Host') or self.server.sandbox.url.removeprefix('http://')}"
-
-    # --- the wire ---
-
-    def _read_body(self) -> bytes | None:
-        """The request body, or ``None`` after answering a body the sandbox refuses."""
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            self.close_connection = True
-            self._send(411)
-            return None
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if not 0 <= length <= _MAX_BODY:
-            self.close_connection = True
-            self._send(400 if length < 0 else 413)
-            return None
-        return self.rfile.read(length) if length else b""
-
-    def _send(
-        self,
-        status: int,
-        body: bytes = b"",
-        content_type: str = "application/xml; charset=utf-8",
-        headers: list[tuple[str, str]] = (),
-    ) -> None:
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            for name, value in headers:
-                self.send_header(name, value)
-            if self.close_connection:
-                self.send_header("Connection", "close")
-            self.end_headers()
-            if body:
-                self.wfile.write(body)
-        except OSError:  # the client went away (e.g. after its own timeout)
-            self.close_connection = True
-
-    def _send_json(self, status: int, data) -> None:
-        self._send(status, json.dumps(data).encode(), "application/json")
-
-    def _reset(self) -> None:
-        """End the connection with a TCP reset: the client gets a connection error, never a response."""
-        self.close_connection = True
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        self.rfile.close()  # drops the socket's last makefile reference, so close() really closes
-        self.connection.close()

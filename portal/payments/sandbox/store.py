@@ -1,17 +1,13 @@
 """SQLite storage: transactions, disputes and nonces, so that a restart keeps the ledger.
 
-One connection shared by the server's threads behind one re-entrant lock: the
-sandbox's volume is tiny, and serialising every operation makes "check the
-nonce, then record the sale" atomic without any further care.
+Every operation holds ``SQLiteStore``'s one lock, which makes "check the nonce, then record the
+sale" atomic without any further care.
 """
 
 import json
-import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 
+from portal.payments.offline_gateway import SQLiteStore
 from portal.payments.sandbox.models import (
     Dispute,
     Transaction,
@@ -43,35 +39,9 @@ CREATE TABLE IF NOT EXISTS nonces (
 """
 
 
-class Store:
+class Store(SQLiteStore):
     def __init__(self, path: str | None = None):
-        self.lock = threading.RLock()
-        self._db = sqlite3.connect(path or ":memory:", check_same_thread=False, isolation_level=None)
-        self._db.executescript(_SCHEMA)
-        self._depth = 0
-
-    def close(self) -> None:
-        with self.lock:
-            self._db.close()
-
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
-        """Hold the lock and one SQLite transaction (nested calls join the outer one)."""
-        with self.lock:
-            outer = self._depth == 0
-            if outer:
-                self._db.execute("BEGIN IMMEDIATE")
-            self._depth += 1
-            try:
-                yield
-            except BaseException:
-                self._depth -= 1
-                if outer:
-                    self._db.execute("ROLLBACK")
-                raise
-            self._depth -= 1
-            if outer:
-                self._db.execute("COMMIT")
+        super().__init__(path, _SCHEMA)
 
     # --- transactions ---
 
