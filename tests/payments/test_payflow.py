@@ -584,3 +584,54 @@ def test_the_revenue_report_counts_a_payflow_fee_and_its_refund_to_the_cent(
     with app.app_context():
         (credit,) = credits(payflow_sandbox, payment_of(token_id).gateway_transaction_id)
         assert credit["amount"] == "10.00"
+
+
+@pytest.mark.parametrize("settled", [False, True], ids=["voided", "credited"])
+def test_a_guest_who_cancels_gets_the_fee_back_through_payflow(
+    app, client, guest, paid_session, payflow_sandbox, settled
+):
+    token_id = start_checkout(client, guest, payflow_sandbox)
+    come_back(client, payflow_sandbox.pay(token_id, "visa"))
+    if settled:
+        with app.app_context():
+            payflow_sandbox.settle(payment_of(token_id).gateway_transaction_id)
+            services.refresh_payment(payment_of(token_id).id)
+    page = client.get(guest).text
+    assert "If you cancel now, $49.00 is refunded." in page
+    client.post(f"{guest}/cancel", data={"csrf_token": csrf_from(page)})
+    assert status_of(client, guest) == "refunded"
+    with app.app_context():
+        payment = payment_of(token_id)
+        assert (payment.status, payment.refunded_cents) == ("refunded" if settled else "voided", 4900)
+        assert seats_taken(paid_session["id"]) == 0
+        sale = payment.gateway_transaction_id
+        if settled:
+            assert [c["amount"] for c in credits(payflow_sandbox, sale)] == ["49.00"]
+        else:
+            assert [t["transstate"] for t in payflow_sandbox.transactions() if t["pnref"] == sale] == [106]
+            assert credits(payflow_sandbox, sale) == []
+
+
+def test_an_administrators_test_charge_goes_through_the_hosted_page(
+    app, client, paid_session, payflow_sandbox
+):
+    login(client, "admin@example.com")
+    form = client.get("/admin/payments/test")
+    opened = client.post("/admin/payments/test", data={"amount": "12.34", "csrf_token": csrf_from(form.text)})
+    pay_url = opened.headers["Location"]
+    page = client.get(pay_url)
+    assert 'data-hosted="true"' in page.text
+    sent = client.post(pay_url, data={"csrf_token": csrf_from(page.text)})
+    token_id = parse_qs(urlsplit(sent.headers["Location"]).query)["SECURETOKENID"][0]
+    back = come_back(client, payflow_sandbox.pay(token_id, "amex"))
+    detail = client.get(back.headers["Location"])
+    assert 'id="payment-gateway" data-gateway="payflow"' in detail.text
+    assert 'data-amount="12.34"' in detail.text
+    with app.app_context():
+        payment = payment_of(token_id)
+        assert (payment.purpose, payment.status, payment.card_brand) == (
+            "test",
+            "submitted_for_settlement",
+            "American Express",
+        )
+        assert [s["amount"] for s in sales(payflow_sandbox, payment.order_id)] == ["12.34"]
