@@ -22,6 +22,10 @@ class RegistrationStatus(StrEnum):
 ACTIVE = (RegistrationStatus.PENDING_PAYMENT, RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
 HOLDS_SEAT = (RegistrationStatus.PENDING_PAYMENT, RegistrationStatus.CONFIRMED)
 _ACTIVE_SQL = ", ".join(f"'{status}'" for status in ACTIVE)
+# The partial unique index's condition. A query finds a guest's active registration through that
+# index only when it states this condition word for word (SQLite matches the text; a bound
+# parameter list never matches), so both use this one string.
+ACTIVE_CONDITION = f"status IN ({_ACTIVE_SQL})"
 
 
 class Registration(db.Model):
@@ -38,10 +42,12 @@ class Registration(db.Model):
             "training_session_id",
             "email",
             unique=True,
-            sqlite_where=db.text(f"status IN ({_ACTIVE_SQL})"),
-            postgresql_where=db.text(f"status IN ({_ACTIVE_SQL})"),
+            sqlite_where=db.text(ACTIVE_CONDITION),
+            postgresql_where=db.text(ACTIVE_CONDITION),
         ),
-        Index("ix_registrations_session_status", "training_session_id", "status"),
+        # A session's registrations by status, and its holds by expiry: counting or ending the
+        # run-out holds on every registration is a range, not a walk over every pending guest.
+        Index("ix_registrations_session_status_hold", "training_session_id", "status", "hold_expires_at"),
         # The dashboards count today's and this month's confirmations (a range, not a scan).
         Index("ix_registrations_status_confirmed_at", "status", "confirmed_at"),
     )

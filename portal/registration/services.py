@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask import render_template
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, exists, func, select, update
+from sqlalchemy import bindparam, exists, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 
@@ -31,7 +31,13 @@ from portal.payments.models import Payment, Purpose
 from portal.payments.status import PAID
 from portal.registration.calendar import invitation
 from portal.registration.links import manage_url
-from portal.registration.models import ACTIVE, Registration, RegistrationStatus, reference_of
+from portal.registration.models import (
+    ACTIVE,
+    ACTIVE_CONDITION,
+    Registration,
+    RegistrationStatus,
+    reference_of,
+)
 from portal.trainings.models import TrainingSession
 from portal.trainings.status import SessionStatus
 
@@ -97,7 +103,7 @@ _ANY_WAITLISTED = (
 _ACTIVE_REGISTRATION_ID = select(Registration.id).where(
     Registration.training_session_id == bindparam("training_id"),
     Registration.email == bindparam("email"),
-    Registration.status.in_([str(s) for s in ACTIVE]),
+    text(ACTIVE_CONDITION),  # as the unique index states it, so the lookup uses that index
 )
 
 
