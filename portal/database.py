@@ -211,6 +211,25 @@ class DecimalText(TypeDecorator):
             raise ValueError(f"not a decimal: {value!r}") from exc
 
 
+def locked_row(model, row_id: int):
+    """``model``'s row ``row_id`` read afresh inside the current transaction, row-locked on PostgreSQL.
+
+    SQLite's ``BEGIN IMMEDIATE`` already makes writers take turns. On PostgreSQL two requests
+    that check a row and then act on it (a return and a silent post recording the same payment)
+    would both pass the check; with ``FOR UPDATE`` the second waits for the first to commit,
+    then reads what it did. Relationships are not joined: a lock never reaches another table.
+    """
+    from sqlalchemy import select
+    from sqlalchemy.orm import lazyload
+
+    from portal.extensions import db
+
+    query = select(model).options(lazyload("*")).where(model.id == row_id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=model)
+    return db.session.scalar(query.execution_options(populate_existing=True))
+
+
 def persisted_id(instance) -> int:
     """A stored object's id, without reloading it once a commit has expired its attributes."""
     return inspect(instance).identity[0]

@@ -15,7 +15,7 @@ from portal.admin import audit
 from portal.admin.services import get_settings
 from portal.billing.models import ChargeKind, DepartmentBudget, SessionCharge
 from portal.billing.pricing import AudioType, Quote, Usage, estimate
-from portal.database import utcnow
+from portal.database import locked_row, utcnow
 from portal.extensions import db
 from portal.payments import services as payments
 from portal.payments.models import Payment, Purpose, Refund
@@ -143,17 +143,18 @@ def session_page_of(payment: Payment) -> str:
     return url_for("billing.pay", session_id=payment.training_session_id, payment_id=payment.id)
 
 
-def _training_of(payment: Payment) -> TrainingSession | None:
+def _training_id_of(payment: Payment) -> int:
     _, training_id, _ = payment.reference.split(":")
-    return db.session.get(TrainingSession, int(training_id))
+    return int(training_id)
 
 
 def record_charge(payment: Payment) -> None:
     """A pay-per-use payment went through: record what it paid for, then schedule or start a draft.
 
-    Idempotent: the payer's request and the reconciler may both get here.
+    Idempotent: the payer's request and the reconciler may both get here. The session's row is
+    locked before the check, so two of them never both find the charge missing.
     """
-    training = _training_of(payment)
+    training = locked_row(TrainingSession, _training_id_of(payment))
     if training is None or db.session.scalar(
         select(SessionCharge.id).where(
             SessionCharge.payment_id == payment.id, SessionCharge.kind == ChargeKind.CHARGE

@@ -21,7 +21,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.admin import audit
-from portal.database import utcnow
+from portal.database import locked_row, utcnow
 from portal.extensions import db
 from portal.payments.gateway import (
     ChargeOutcome,
@@ -556,7 +556,9 @@ def _resolve_unknown(payment: Payment) -> tuple[Payment, bool]:
         found = _call(gateway_of(payment).search_by_order_id, payment.order_id)
     except (GatewayError, UnknownOutcome):
         return get_payment(payment_id), False
-    payment = get_payment(payment_id)
+    # Locked until the sale is recorded: of two requests resolving it at once (a hosted checkout's
+    # return and its silent post), the second finds it resolved instead of recording it again.
+    payment = locked_row(Payment, payment_id)
     if payment.status not in (S.UNKNOWN, S.PROCESSING):
         return payment, True
     sales = [t for t in found if t.type == "sale"]

@@ -16,13 +16,12 @@ from flask import render_template
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, exists, func, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import lazyload
 
 from portal.admin import audit
 from portal.admin.services import get_settings
 from portal.coupons import rules as coupon_rules
 from portal.coupons import services as coupons
-from portal.database import utcnow
+from portal.database import locked_row, utcnow
 from portal.extensions import db
 from portal.i18n import recipient_locale
 from portal.mail import services as mail
@@ -396,11 +395,7 @@ def _confirm_without_payment(registration: Registration) -> Registration:
 
 def _locked(registration_id: int) -> Registration:
     """The registration, row-locked on PostgreSQL (SQLite's BEGIN IMMEDIATE already serializes)."""
-    query = select(Registration).options(lazyload("*")).where(Registration.id == registration_id)
-    if db.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(of=Registration)
-    registration = db.session.scalar(query.execution_options(populate_existing=True))
-    return registration
+    return locked_row(Registration, registration_id)
 
 
 def settle_paid(registration_id: int, payment_id: int | None = None) -> Registration:

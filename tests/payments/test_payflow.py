@@ -21,6 +21,7 @@ from sqlalchemy import select
 from portal import create_app
 from portal.accounts.models import Role
 from portal.admin.models import AuditEntry
+from portal.billing.models import SessionCharge
 from portal.config import ConfigurationError
 from portal.database import utcnow
 from portal.extensions import db
@@ -30,6 +31,7 @@ from portal.payments.models import Payment, Purpose
 from portal.payments.payflow import build_payflow_gateway
 from portal.payments.services import AllowedMethods, GoToGateway, PaymentError
 from portal.registration.models import Registration
+from portal.trainings.models import TrainingSession
 from tests.conftest import (
     app_lifecycle,
     csrf_from,
@@ -265,9 +267,8 @@ def test_the_silent_post_alone_confirms_when_the_browser_never_comes_back(
         assert registration.payment.card_brand == "Discover"
 
 
-def test_return_and_silent_post_at_once_confirm_once(app, guest, client, payflow_sandbox, tmp_path):
-    token_id = start_checkout(client, guest, payflow_sandbox)
-    fields = payflow_sandbox.pay(token_id, "visa")
+def all_at_once(app, fields: dict) -> list[int]:
+    """The browser's return (twice: a double click) and Payflow's silent post, at the same moment."""
     barrier = threading.Barrier(3)
     answers = []
 
@@ -284,6 +285,12 @@ def test_return_and_silent_post_at_once_confirm_once(app, guest, client, payflow
         thread.start()
     for thread in threads:
         thread.join(30)
+    return answers
+
+
+def test_return_and_silent_post_at_once_confirm_once(app, guest, client, payflow_sandbox, tmp_path):
+    token_id = start_checkout(client, guest, payflow_sandbox)
+    answers = all_at_once(app, payflow_sandbox.pay(token_id, "visa"))
     assert sorted(answers) == [200, 303, 303]
     assert status_of(client, guest) == "confirmed"
     with app.app_context():
@@ -501,6 +508,46 @@ def test_an_organizer_pays_the_estimate_on_payflow_and_the_session_is_scheduled(
         (sale,) = sales(payflow_sandbox, payment.order_id)
         assert sale["amount"] == f"{payment.amount_cents // 100}.{payment.amount_cents % 100:02d}"
         assert payment_of(declined).status == "declined"
+
+
+def test_return_and_silent_post_at_once_record_an_organizers_payment_once(app, client, payflow_sandbox):
+    """Both used to find the payment unresolved and record the charge together: on PostgreSQL the
+    second insert broke the charge's unique constraint and answered 500 (found by the Payflow model)."""
+    from tests.billing.test_pay_per_use import submit
+
+    with app.app_context():
+        enable_ecommerce()
+        make_user("organizer@example.com")
+    login(client, "organizer@example.com")
+    for attempt in range(3):  # each a fresh draft: a race is not won the same way every time
+        drafted = submit(client, title=f"Race {attempt}")
+        session_id = int(drafted.headers["Location"].split("/")[2])
+        estimate = client.get(f"/sessions/{session_id}/estimate")
+        checkout = client.post(
+            f"/sessions/{session_id}/checkout", data={"csrf_token": csrf_from(estimate.text)}
+        )
+        page = client.get(checkout.headers["Location"])
+        sent = client.post(checkout.headers["Location"], data={"csrf_token": csrf_from(page.text)})
+        token_id = parse_qs(urlsplit(sent.headers["Location"]).query)["SECURETOKENID"][0]
+        answers = all_at_once(app, payflow_sandbox.pay(token_id, "visa"))
+        assert sorted(answers) == [200, 303, 303]
+        with app.app_context():
+            training = db.session.get(TrainingSession, session_id)
+            charges = db.session.scalars(
+                select(SessionCharge.amount_cents).where(SessionCharge.training_session_id == session_id)
+            ).all()
+            paid = db.session.scalars(
+                select(AuditEntry.id).where(
+                    AuditEntry.action == "pay_per_use.paid", AuditEntry.subject_id == str(session_id)
+                )
+            ).all()
+            assert (training.status, training.paid_cents, charges, len(paid)) == (
+                "scheduled",
+                2985,
+                [2985],
+                1,
+            )
+            assert len(sales(payflow_sandbox, payment_of(token_id).order_id)) == 1
 
 
 # -- the administrator's view and the configuration --------------------------------------------------------
