@@ -11,6 +11,7 @@ Several workers need shared rate-limit counters: ``PORTAL_RATELIMIT_STORAGE_URI=
 The checks below refuse to start otherwise, with the reason.
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -23,6 +24,7 @@ os.environ["PORTAL_WORKERS"] = str(_plan.workers)
 os.environ["PORTAL_THREADS"] = str(_plan.threads)  # its database pool has a connection for each
 
 bind = os.environ.get("PORTAL_BIND", "127.0.0.1:8000")
+GC_YOUNG_THRESHOLD = 10_000  # objects allocated between collections of the young generation
 workers = _plan.workers
 threads = _plan.threads
 worker_class = "gthread"
@@ -57,3 +59,15 @@ def worker_exit(server, worker):
     stop = getattr(worker.wsgi, "extensions", {}).get("jobs_stop")
     if stop is not None:
         stop.set()
+
+
+def post_worker_init(worker):
+    """The app is loaded: take its long-lived objects (modules, mappers, templates, the translations)
+    out of the cyclic collector's reach, and collect the young generation less often.
+
+    A request allocates thousands of short-lived objects (ORM rows, form fields, template
+    contexts); with CPython's default threshold (700) every few requests paid for a collection
+    that walked the whole app. Measured on the seat reservation: about 10 % of its time.
+    """
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])

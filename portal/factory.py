@@ -130,6 +130,8 @@ def _finish_config(app: Flask) -> None:
 
 
 def _init_login(app: Flask) -> None:
+    from sqlalchemy.orm import lazyload
+
     from portal.accounts.models import User
 
     login_manager.init_app(app)
@@ -153,7 +155,8 @@ def _init_login(app: Flask) -> None:
         user_pk, _, version = user_id.partition(":")
         if not (user_pk.isdigit() and version.isdigit()):
             return None
-        user = db.session.get(User, int(user_pk))
+        # Alone: every signed-in request loads its user, and few of them show the department.
+        user = db.session.get(User, int(user_pk), options=[lazyload(User.department)])
         if user is None or user.session_version != int(version) or not user.active:
             return None
         return user

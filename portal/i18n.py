@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -204,7 +205,13 @@ def repeated_time_note(value: datetime, zone: str) -> str | None:
 
 
 def format_number(value) -> str:
-    return numbers.format_decimal(value, locale=get_locale())
+    return _format_number(str(value), str(get_locale()))
+
+
+@lru_cache(maxsize=money.FORMAT_CACHE_SIZE)
+def _format_number(value: str, locale: str) -> str:
+    # By the text, as money.format_exact: counts and percentages repeat on every page.
+    return numbers.format_decimal(Decimal(value), locale=locale)
 
 
 def format_exact_money(amount: Decimal, currency: str) -> str:

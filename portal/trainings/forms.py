@@ -52,9 +52,13 @@ COST_FIELDS = ("duration_minutes", "expected_attendees", "audio", "teleconferenc
 MAX_YEARS_AHEAD = 5
 
 
-class SessionForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+class SessionCostForm(FlaskForm):
+    """What the live estimate reads: the cost fields and those checked with them (``LIVE_FIELDS``).
+
+    The estimate panel's htmx requests build this alone: validating a title or a meeting link
+    only to throw the messages away would cost every keystroke more than the estimate does.
+    """
+
     start = LocalDateTimeField(_l("Start"))
     # Checked against a set in validate_timezone: WTForms' own check walks all ~430 options per request.
     timezone = SelectField(_l("Time zone"), validators=[DataRequired()], validate_choice=False)
@@ -93,16 +97,6 @@ class SessionForm(FlaskForm):
         ],
     )
     session_fee = MoneyField(_l("Session fee"))
-    ask_company = SelectField(_l("Ask guests for their company"), choices=ASK_CHOICES, default="off")
-    ask_phone = SelectField(_l("Ask guests for their phone"), choices=ASK_CHOICES, default="off")
-    meeting_url = URLField(
-        _l("Meeting link"),
-        validators=[
-            Optional(),
-            Length(max=500),
-            URL(require_tld=False, message=_l("Enter a web address starting with https://.")),
-        ],
-    )
 
     def __init__(self, *args, currency: str, fee_enabled: bool, start_required: bool = True, **kw):
         super().__init__(*args, **kw)
@@ -139,10 +133,6 @@ class SessionForm(FlaskForm):
             )
         if self.start_required and start_at < datetime.now(UTC):
             raise ValidationError(_l("The start cannot be in the past."))
-
-    def validate_meeting_url(self, field):
-        if field.data and not field.data.lower().startswith(("https://", "http://")):
-            raise ValidationError(_l("Enter a web address starting with https://."))
 
     def validate_expected_attendees(self, field):
         if field.data is not None and self.capacity.data is not None and field.data > self.capacity.data:
@@ -204,3 +194,24 @@ class SessionForm(FlaskForm):
             if name in self._fields
             for message in self._fields[name].errors
         ]
+
+
+class SessionForm(SessionCostForm):
+    """The scheduling and editing page: the cost fields, and what guests see of the session."""
+
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    ask_company = SelectField(_l("Ask guests for their company"), choices=ASK_CHOICES, default="off")
+    ask_phone = SelectField(_l("Ask guests for their phone"), choices=ASK_CHOICES, default="off")
+    meeting_url = URLField(
+        _l("Meeting link"),
+        validators=[
+            Optional(),
+            Length(max=500),
+            URL(require_tld=False, message=_l("Enter a web address starting with https://.")),
+        ],
+    )
+
+    def validate_meeting_url(self, field):
+        if field.data and not field.data.lower().startswith(("https://", "http://")):
+            raise ValidationError(_l("Enter a web address starting with https://."))

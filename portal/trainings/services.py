@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.orm import lazyload
 
 from portal.accounts.models import User
 from portal.admin.models import SiteSettings
@@ -134,8 +135,13 @@ def managed_session(session_id: int, user: User) -> TrainingSession | None:
     return db.session.scalar(query)
 
 
-# Built once: the public page's lookup runs on every guest's visit.
-_BY_PUBLIC_TOKEN = select(TrainingSession).where(TrainingSession.public_token == bindparam("token"))
+# Built once: the public page's lookup runs on every guest's visit. Guests' pages never show the
+# organizer, so the session comes alone (the model joins its organizer and department otherwise).
+_BY_PUBLIC_TOKEN = (
+    select(TrainingSession)
+    .where(TrainingSession.public_token == bindparam("token"))
+    .options(lazyload(TrainingSession.organizer))
+)
 
 
 def public_session(token: str) -> TrainingSession | None:

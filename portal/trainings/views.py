@@ -16,7 +16,7 @@ from portal.mail.services import deliver_queued
 from portal.pagination import page_of
 from portal.registration.services import cancel_session_registrations
 from portal.trainings import services
-from portal.trainings.forms import SessionForm
+from portal.trainings.forms import SessionCostForm, SessionForm
 from portal.trainings.models import TrainingSession
 from portal.trainings.status import SessionStatus
 from portal.web import is_htmx, reads_only_when, render_page_or_fragment
@@ -40,7 +40,7 @@ def _default_start(zone: str) -> datetime:
     return datetime.combine(tomorrow, time(9, 0))
 
 
-def _build_form(start_now: bool, training=None) -> SessionForm:
+def _build_form(start_now: bool, training=None, form_class=SessionForm) -> SessionCostForm:
     settings = get_settings()
     kwargs = {}
     if training is None and request.method == "GET":
@@ -55,7 +55,7 @@ def _build_form(start_now: bool, training=None) -> SessionForm:
     elif training is not None and request.method == "GET":
         local_start = training.start_at.astimezone(ZoneInfo(training.timezone))
         kwargs = {"start": local_start.replace(tzinfo=None), "session_fee": training.fee_cents}
-    return SessionForm(
+    return form_class(
         obj=training,
         # A session keeps the currency its fee was set in, whatever the site uses now.
         currency=training.currency if training else settings.currency,
@@ -84,7 +84,7 @@ def _details(form: SessionForm) -> services.SessionDetails:
     )
 
 
-def _render_form(form: SessionForm, training, status: int = 200):
+def _render_form(form: SessionCostForm, training, status: int = 200):
     """The scheduling page, or only its estimate panel for htmx."""
     settings = get_settings()
     usage = form.usage() if settings.pay_per_use else None
@@ -106,8 +106,13 @@ def _edit_or_create(training=None):
     saving = intent in allowed
     if not saving and is_htmx() and not get_settings().pay_per_use:
         abort(404)  # no live estimate while pay-per-use is off
-    # Only a new session started now may leave the start empty or in the past.
-    form = _build_form(start_now=draft and intent == "start", training=training)
+    # Only a new session started now may leave the start empty or in the past. The live estimate
+    # (htmx, the panel alone) reads only the fields the panel shows.
+    form = _build_form(
+        start_now=draft and intent == "start",
+        training=training,
+        form_class=SessionForm if saving or not is_htmx() else SessionCostForm,
+    )
     if request.method == "GET":
         return _render_form(form, training)
     valid = form.validate()

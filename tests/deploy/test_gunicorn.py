@@ -179,3 +179,18 @@ def test_gunicorn_refuses_sqlite_with_several_workers(tmp_path):
     )
     assert done.returncode != 0
     assert "SQLite is served by one worker" in done.stderr + done.stdout
+
+
+def test_a_worker_freezes_the_loaded_app_out_of_the_cyclic_collector(tmp_path):
+    # Run in a process of its own: loading gunicorn.conf.py sets PORTAL_WORKERS in the environment.
+    probe = (
+        "import gc, runpy; config = runpy.run_path('gunicorn.conf.py'); "
+        "before = gc.get_freeze_count(); config['post_worker_init'](None); "
+        "print(gc.get_threshold()[0], before, gc.get_freeze_count())"
+    )
+    env = {**os.environ, "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    threshold, frozen_before, frozen_after = map(int, done.stdout.split())
+    assert threshold == 10_000 and frozen_before == 0 and frozen_after > 10_000
