@@ -1008,7 +1008,11 @@ def handle_webhook(signature: str, payload: str) -> str:
             target = S.PARTIALLY_REFUNDED if given_back < payment.amount_cents else S.REFUNDED
         _set_status(payment, target)
     elif notification.kind == "transaction_settled":
-        _set_status(payment, S.SETTLED, settled_at=payment.settled_at or utcnow())
+        payment.settled_at = payment.settled_at or utcnow()
+        # A dispute opened before the settlement's notice came stays open: only its own outcome
+        # (won, lost, expired) closes it.
+        if payment.status != S.DISPUTED:
+            _set_status(payment, S.SETTLED)
     elif notification.kind == "transaction_settlement_declined":
         _set_status(payment, S.FAILED, failure_code="settlement_declined")
     _audit(

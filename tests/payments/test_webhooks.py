@@ -49,6 +49,25 @@ def test_dispute_won_returns_the_payment_to_settled(app, client, payments_sandbo
     assert status_of(app, payment_id) == ("settled", "won")
 
 
+def test_a_settlement_notice_after_a_dispute_opened_leaves_the_dispute_open(app, client, payments_sandbox):
+    """Webhooks come in any order: "settled" arriving after "dispute opened" used to close the dispute."""
+    with app.app_context():
+        payment = services.open_attempt(Purpose.TEST, "webhook:2", 4900, "USD")
+        payment = services.pay(payment.id, "fake-valid-visa-nonce", ALL)
+        payment_id, transaction_id = payment.id, payment.gateway_transaction_id
+    assert status_of(app, payment_id) == ("submitted_for_settlement", None)
+    post(client, payments_sandbox.sign_notification("dispute_opened", transaction_id))
+    with app.app_context():
+        services.gateway().settle(transaction_id)
+    settled = post(client, payments_sandbox.sign_notification("transaction_settled", transaction_id))
+    assert settled.text.strip() == "applied"
+    assert status_of(app, payment_id) == ("disputed", "open")
+    with app.app_context():
+        assert db.session.get(Payment, payment_id).settled_at is not None
+    post(client, payments_sandbox.sign_notification("dispute_won", transaction_id))
+    assert status_of(app, payment_id) == ("settled", "won")
+
+
 def test_a_tampered_or_badly_signed_webhook_answers_403_and_changes_nothing(
     app, client, payments_sandbox, settled_payment
 ):
