@@ -218,6 +218,8 @@ def locked_row(model, row_id: int):
     that check a row and then act on it (a return and a silent post recording the same payment)
     would both pass the check; with ``FOR UPDATE`` the second waits for the first to commit,
     then reads what it did. Relationships are not joined: a lock never reaches another table.
+    The caller commits (or rolls back) as soon as it has acted, early returns included: a lock
+    kept past them makes the next lock taken in another order a deadlock.
     """
     from sqlalchemy import select
     from sqlalchemy.orm import lazyload

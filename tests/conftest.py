@@ -290,3 +290,29 @@ def browser(playwright):
     browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
     yield browser
     browser.close()
+
+
+def row_lock_free(table: str, row_id: int) -> bool:
+    """Whether another connection could lock this row right now: on PostgreSQL ``FOR UPDATE NOWAIT``,
+    on SQLite (one writer per file) ``BEGIN IMMEDIATE`` without waiting. Call inside an app context."""
+    import sqlite3
+
+    import psycopg
+
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite":
+        other = sqlite3.connect(url.database, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            return True
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            other.close()
+    with psycopg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False)) as other:
+        try:
+            other.execute(f"SELECT id FROM {table} WHERE id = %s FOR UPDATE NOWAIT", (row_id,))
+            return True
+        except psycopg.errors.LockNotAvailable:
+            return False

@@ -160,6 +160,7 @@ def record_charge(payment: Payment) -> None:
             SessionCharge.payment_id == payment.id, SessionCharge.kind == ChargeKind.CHARGE
         )
     ):
+        db.session.commit()  # the lock ends with the check
         return
     db.session.add(
         SessionCharge(

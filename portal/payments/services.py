@@ -560,9 +560,11 @@ def _resolve_unknown(payment: Payment) -> tuple[Payment, bool]:
     # return and its silent post), the second finds it resolved instead of recording it again.
     payment = locked_row(Payment, payment_id)
     if payment.status not in (S.UNKNOWN, S.PROCESSING):
+        db.session.commit()  # the lock ends with the check: a caller's next lock never waits on it
         return payment, True
     sales = [t for t in found if t.type == "sale"]
     if not sales:
+        db.session.commit()
         return payment, True  # nothing yet: the reconciler decides later
     keep, duplicates = _pick_sale(sales)
     if payment.status == S.PROCESSING:

@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.payments import services as payments
 from portal.payments.models import Payment
 from portal.trainings.models import TrainingSession
-from tests.conftest import csrf_from, login
+from tests.conftest import csrf_from, login, row_lock_free
 from tests.factories import enable_ecommerce, make_user, set_settings
 
 START = (datetime.now(UTC) + timedelta(days=20)).strftime("%Y-%m-%dT10:00")
@@ -119,6 +119,20 @@ def test_paying_schedules_the_session_and_keeps_what_it_paid_for(app, organizer)
         set_settings(person_minute_rate=Decimal("1"))  # a later rate change rewrites nothing
         assert db.session.get(SessionCharge, charge.id).snapshot["total_cents"] == 2985
         assert db.session.get(TrainingSession, training.id).paid_cents == 2985
+
+
+def test_recording_a_charge_again_changes_nothing_and_leaves_the_session_unlocked(app, organizer):
+    """The payer's request and the reconciler may both record the charge: the second finds it and
+    lets go of the session's row (kept locked, it could deadlock against the other's work)."""
+    submit(organizer)
+    training = session(app)
+    continue_and_pay(organizer, training.id)
+    with app.app_context():
+        payment = db.session.scalar(db.select(Payment).where(Payment.status == "submitted_for_settlement"))
+        billing.record_charge(payment)
+        assert row_lock_free("training_sessions", training.id)
+        charges = db.session.scalars(db.select(SessionCharge.amount_cents)).all()
+        assert charges == [2985] and db.session.get(TrainingSession, training.id).paid_cents == 2985
 
 
 def test_a_decline_leaves_an_unpaid_draft_that_can_be_paid_later(app, organizer):

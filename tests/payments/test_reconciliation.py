@@ -12,6 +12,7 @@ from portal.payments import services
 from portal.payments.messages import failure_message
 from portal.payments.models import Payment, Purpose, Refund, WebhookEvent
 from portal.payments.services import AllowedMethods, PaymentError
+from tests.conftest import row_lock_free
 
 ALL = AllowedMethods(credit_card=True, debit_card=True, paypal=True)
 _counter = iter(range(10**9))
@@ -185,3 +186,15 @@ def test_a_webhook_replayed_with_or_without_its_trailing_newline_applies_once(
 )
 def test_malformed_webhooks_answer_403_not_500(client, form):
     assert client.post("/webhooks/braintree", data=form).status_code == 403
+
+
+def test_an_attempt_found_already_resolved_is_not_left_locked(app, payments_sandbox):
+    """Resolving an attempt that another request resolved first returns at once and lets go of the
+    row: kept locked, it deadlocked (PostgreSQL) against the charge that request then recorded."""
+    with app.app_context():
+        payment = services.pay(attempt().id, "fake-valid-visa-nonce", ALL)
+        assert payment.status == "submitted_for_settlement"
+        payment_id = payment.id
+        resolved, asked = services._resolve_unknown(payment)
+        assert row_lock_free("payments", payment_id)  # first: reading the answer begins a transaction
+        assert (resolved.status, asked) == ("submitted_for_settlement", True)
