@@ -205,7 +205,7 @@ def repeated_time_note(value: datetime, zone: str) -> str | None:
 
 
 def format_number(value) -> str:
-    return _format_number(str(value), str(get_locale()))
+    return _format_number(str(value), str(get_locale() or current_app.config["DEFAULT_LOCALE"]))
 
 
 @lru_cache(maxsize=money.FORMAT_CACHE_SIZE)

@@ -136,7 +136,8 @@ def managed_session(session_id: int, user: User) -> TrainingSession | None:
 
 
 # Built once: the public page's lookup runs on every guest's visit. Guests' pages never show the
-# organizer, so the session comes alone (the model joins its organizer and department otherwise).
+# organizer, so the session comes alone (the model joins its organizer and department otherwise;
+# the calendar invitation sent on confirming loads the organizer when it needs it).
 _BY_PUBLIC_TOKEN = (
     select(TrainingSession)
     .where(TrainingSession.public_token == bindparam("token"))

@@ -315,3 +315,21 @@ def test_format_money_for_locale(minor, currency, locale, expected):
 )
 def test_format_exact_keeps_sub_minor_digits(amount, currency, locale, expected):
     assert format_exact(Decimal(amount), currency, locale) == expected
+
+
+def test_kept_formats_answer_for_their_own_locale_currency_and_digits():
+    # Formatting keeps its recent answers: the same amount asked in turn never gets another's.
+    asked = [(123450, "USD", "en"), (123450, "USD", "fr"), (123450, "EUR", "fr"), (123450, "USD", "en")]
+    assert [format_money(*key) for key in asked] == [
+        "$1,234.50",
+        f"1{NNBSP}234,50{NBSP}$US",
+        f"1{NNBSP}234,50{NBSP}€",
+        "$1,234.50",
+    ]
+    # Decimal("8.2500") == Decimal("8.25") == Decimal("8.250"), and each is formatted from its own text.
+    assert [format_exact(Decimal(text), "USD", "en") for text in ("0.0125", "0.01250", "8.25", "8.2500")] == [
+        "$0.0125",
+        "$0.0125",
+        "$8.25",
+        "$8.25",
+    ]

@@ -268,6 +268,30 @@ def test_editing_cannot_skip_the_past_start_rule_with_a_tampered_intent(app, org
     assert after.start_at == training.start_at
 
 
+def test_the_edit_pages_live_estimate_reads_only_the_cost_fields_and_saving_still_checks_them_all(
+    app, organizer
+):
+    post(organizer, intent="schedule", **form_data())
+    (draft,) = saved(app)  # pay-per-use: an unpaid draft
+    url = f"/sessions/{draft.id}/edit"
+    # The panel alone: an empty title or a bad link is not an error while estimating.
+    fragment = post(
+        organizer,
+        url,
+        htmx=True,
+        intent="estimate",
+        **form_data(title="", meeting_url="x", duration_minutes="90"),
+    )
+    assert fragment.text.lstrip().startswith('<section id="estimate"')
+    assert 'data-total="44.78"' in fragment.text and "errors" not in fragment.text
+    # The same values submitted (a draft is scheduled): every field is checked, on the whole page.
+    page = post(organizer, url, intent="schedule", **form_data(title="", duration_minutes="90"))
+    assert page.status_code == 422 and "<html" in page.text and "This field is required." in page.text
+    # htmx restoring history wants the whole page, not the panel.
+    restored = organizer.get(url, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in restored.text and 'id="estimate"' in restored.text
+
+
 @pytest.mark.parametrize("start", ["0001-01-01T00:00", "9999-12-31T23:59", "2999-01-01T10:00"])
 def test_far_away_starts_are_refused_not_crashing(app, organizer, start):
     for htmx, intent in ((True, "estimate"), (False, "schedule")):
