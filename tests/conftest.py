@@ -199,6 +199,18 @@ def app(migrated_url, payments_sandbox):
 
 
 @pytest.fixture
+def payflow_app(migrated_url, payments_sandbox, payflow_sandbox, tmp_path):
+    """An app on a site switched to Payflow Pro (a module uses it as its ``app``)."""
+    payments_sandbox.clear_faults()
+    payflow_sandbox.clear_faults()
+    config = make_config(
+        migrated_url, payments_sandbox, INSTANCE_PATH=str(tmp_path), **payflow_config(payflow_sandbox)
+    )
+    yield from app_lifecycle(config)
+    payflow_sandbox.clear_faults()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -229,6 +229,25 @@ class LoopbackSandbox:
         self._httpd: LoopbackHTTPServer | None = None
         self._faults = faults
 
+    def _listen(self, handler, store, name: str) -> None:
+        """Bind the loopback port and serve ``handler`` in the background as ``name``; ``store``, opened
+        for the server, is closed again when the port cannot be had."""
+        try:
+            self._httpd = LoopbackHTTPServer((self.host, self._requested_port), handler, self)
+        except OSError:
+            store.close()
+            raise
+        self._httpd.serve_in_background(name)
+        logging.getLogger(type(self).__module__).info("%s listening on %s", name, self.url)
+
+    def _stop_listening(self) -> bool:
+        """Stop serving; False when it was not running (stopping twice is harmless)."""
+        httpd, self._httpd = self._httpd, None
+        if httpd is None:
+            return False
+        httpd.stop()
+        return True
+
     def __enter__(self) -> Self:
         return self.start()
 

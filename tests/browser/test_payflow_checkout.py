@@ -14,19 +14,12 @@ from portal.extensions import db
 from portal.payments.models import Payment
 from tests.browser.a11y import assert_accessible
 from tests.browser.test_live_estimate import watch_csp
-from tests.conftest import app_lifecycle, make_config, payflow_config
 from tests.factories import enable_ecommerce, make_training, make_user
 
 
 @pytest.fixture
-def app(migrated_url, payments_sandbox, payflow_sandbox, tmp_path):
-    payments_sandbox.clear_faults()
-    payflow_sandbox.clear_faults()
-    config = make_config(
-        migrated_url, payments_sandbox, INSTANCE_PATH=str(tmp_path), **payflow_config(payflow_sandbox)
-    )
-    yield from app_lifecycle(config)
-    payflow_sandbox.clear_faults()
+def app(payflow_app):
+    return payflow_app
 
 
 def paid_session(app) -> str:

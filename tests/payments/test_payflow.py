@@ -33,11 +33,9 @@ from portal.payments.services import AllowedMethods, GoToGateway, PaymentError
 from portal.registration.models import Registration
 from portal.trainings.models import TrainingSession
 from tests.conftest import (
-    app_lifecycle,
     csrf_from,
     login,
     make_config,
-    payflow_config,
 )
 from tests.factories import enable_ecommerce, make_training, make_user
 from tests.registration.helpers import manage_path, register, seats_taken, status_of
@@ -46,14 +44,8 @@ CARDS_ONLY = AllowedMethods(credit_card=True, debit_card=True, paypal=False)
 
 
 @pytest.fixture
-def app(migrated_url, payments_sandbox, payflow_sandbox, tmp_path):
-    payments_sandbox.clear_faults()
-    payflow_sandbox.clear_faults()
-    config = make_config(
-        migrated_url, payments_sandbox, INSTANCE_PATH=str(tmp_path), **payflow_config(payflow_sandbox)
-    )
-    yield from app_lifecycle(config)
-    payflow_sandbox.clear_faults()
+def app(payflow_app):
+    return payflow_app
 
 
 @pytest.fixture

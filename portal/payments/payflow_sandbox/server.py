@@ -28,7 +28,6 @@ from babel.numbers import list_currencies
 from portal.payments import nvp
 from portal.payments.offline_gateway import (
     LoopbackHandler,
-    LoopbackHTTPServer,
     LoopbackSandbox,
     basic_auth_matches,
 )
@@ -88,21 +87,13 @@ class PayflowSandbox(LoopbackSandbox):
         if self._httpd is not None:
             raise RuntimeError("the Payflow sandbox is already running")
         store = Store(self.data_path)
-        try:
-            self._httpd = LoopbackHTTPServer((self.host, self._requested_port), _Handler, self)
-        except OSError:
-            store.close()
-            raise
         self._active_ledger = Ledger(store, self.currencies, self.token_ttl)
-        self._httpd.serve_in_background("payflow-sandbox")
-        log.info("Payflow sandbox listening on %s", self.url)
+        self._listen(_Handler, store, "payflow-sandbox")
         return self
 
     def stop(self) -> None:
-        httpd, self._httpd = self._httpd, None
-        if httpd is None:
+        if not self._stop_listening():
             return
-        httpd.stop()
         self._active_ledger.store.close()
         self._active_ledger = None
 

@@ -25,7 +25,6 @@ from babel.numbers import list_currencies
 
 from portal.payments.offline_gateway import (
     LoopbackHandler,
-    LoopbackHTTPServer,
     LoopbackSandbox,
     basic_auth_matches,
 )
@@ -81,20 +80,12 @@ class SandboxServer(LoopbackSandbox):
         self._store = Store(self.data_path)
         ledger = Ledger(self._store, self.merchant_id, self.accounts, self.single_use_test_nonces)
         self._api = GatewayAPI(ledger, self.merchant_id, self._auto_deliver)
-        try:
-            self._httpd = LoopbackHTTPServer((self.host, self._requested_port), _Handler, self)
-        except OSError:
-            self._store.close()
-            raise
-        self._httpd.serve_in_background("payments-sandbox")
-        log.info("payments sandbox listening on %s", self.url)
+        self._listen(_Handler, self._store, "payments-sandbox")
         return self
 
     def stop(self) -> None:
-        httpd, self._httpd = self._httpd, None
-        if httpd is None:
+        if not self._stop_listening():
             return
-        httpd.stop()
         self.wait_for_webhooks()
         self._store.close()
 
