@@ -51,6 +51,8 @@ class Payment(db.Model):
             sqlite_where=db.text(f"status IN ({_LIVE})"),
             postgresql_where=db.text(f"status IN ({_LIVE})"),
         ),
+        # The ledger's chargeback rows (a lost dispute, dated by its outcome): a range, not a scan.
+        Index("ix_payments_dispute", "dispute_status", "dispute_updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

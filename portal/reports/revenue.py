@@ -10,7 +10,7 @@ whether the site has ten sessions or ten thousand.
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, distinct, func, or_, select
+from sqlalchemy import case, distinct, exists, func, or_, select
 
 from portal.accounts.models import User
 from portal.database import stream_rows
@@ -70,12 +70,12 @@ class RevenueTotal:
     figures: Figures
 
 
-def _guest_money(session_ids: list[int] | None = None):
-    """Per session: guest fees charged and refunded (counted ledger rows), for some sessions or all."""
-    only = [Payment.purpose == Purpose.GUEST_FEE, Payment.training_session_id.is_not(None)]
-    if session_ids is not None:
-        only.append(Payment.training_session_id.in_(session_ids))
-    rows = movements(only)
+def _guest_money(session_ids):
+    """Per session: guest fees charged and refunded (counted ledger rows), for some sessions.
+
+    ``session_ids``: a list of ids, or a SELECT of them.
+    """
+    rows = movements([Payment.purpose == Purpose.GUEST_FEE, Payment.training_session_id.in_(session_ids)])
     return select(
         rows.c.training_session_id.label("training_session_id"),
         charged_sum(rows).label("gross"),
@@ -95,8 +95,11 @@ def _registrations():
 
 def _sessions_in_report(flt: RevenueFilter):
     """Sessions with a guest fee or a guest payment, filtered by start day and organizer."""
-    has_payments = select(Payment.training_session_id).where(Payment.purpose == Purpose.GUEST_FEE)
-    conditions = [or_(TrainingSession.fee_cents > 0, TrainingSession.id.in_(has_payments))]
+    # Per session (the session's payments index), not a list of every session ever paid for.
+    has_payments = exists().where(
+        Payment.training_session_id == TrainingSession.id, Payment.purpose == Purpose.GUEST_FEE
+    )
+    conditions = [or_(TrainingSession.fee_cents > 0, has_payments)]
     if flt.start:
         conditions.append(TrainingSession.start_at >= day_start(flt.start, flt.zone))
     if flt.end:
@@ -143,10 +146,18 @@ def sessions_page(flt: RevenueFilter) -> Page:
     return Page(items=items, page=page.page, per_page=page.per_page, total=page.total)
 
 
-def _per_session_figures(flt: RevenueFilter):
-    """One row per session in the report with all its figures (for totals and per-organizer sums)."""
-    money = _guest_money().subquery()
-    regs = _registrations().subquery()
+def _per_session_figures(flt: RevenueFilter, organizer_ids: list[int] | None = None):
+    """One row per session in the report with all its figures (for totals and per-organizer sums).
+
+    The sums read only the sessions in the report (of ``organizer_ids`` only, when given): a
+    filtered report, or a page of organizers, costs what it shows.
+    """
+    conditions = _sessions_in_report(flt)
+    if organizer_ids is not None:
+        conditions.append(TrainingSession.organizer_id.in_(organizer_ids))
+    in_report = select(TrainingSession.id).where(*conditions)
+    money = _guest_money(in_report).subquery()
+    regs = _registrations().where(Registration.training_session_id.in_(in_report)).subquery()
     return (
         select(
             TrainingSession.id.label("training_session_id"),
@@ -159,7 +170,7 @@ def _per_session_figures(flt: RevenueFilter):
         )
         .outerjoin(money, money.c.training_session_id == TrainingSession.id)
         .outerjoin(regs, regs.c.training_session_id == TrainingSession.id)
-        .where(*_sessions_in_report(flt))
+        .where(*conditions)
         .subquery()
     )
 
@@ -194,18 +205,31 @@ def totals(flt: RevenueFilter) -> list[RevenueTotal]:
 
 
 def organizers_page(flt: RevenueFilter) -> Page:
-    """Per organizer and currency: sessions and summed figures, paged in SQL (two queries)."""
-    rows = _per_session_figures(flt)
-    query = (
-        select(User.id, User.email, User.name, rows.c.currency, *_sums(rows))
-        .join(User, User.id == rows.c.organizer_id)
-        .group_by(User.id, User.email, User.name, rows.c.currency)
-        .order_by(User.email, rows.c.currency)
+    """Per organizer and currency: sessions and summed figures (three queries).
+
+    The page of organizers comes from their sessions alone; the money and registrations
+    are summed for that page's organizers only, not for the whole site.
+    """
+    pairs = (
+        select(User.id, User.email, User.name, TrainingSession.currency)
+        .join(TrainingSession, TrainingSession.organizer_id == User.id)
+        .where(*_sessions_in_report(flt))
+        .group_by(User.id, User.email, User.name, TrainingSession.currency)
+        .order_by(User.email, TrainingSession.currency)
     )
-    page = page_of(query, rows=True)
+    page = page_of(pairs, rows=True)
+    rows = _per_session_figures(flt, organizer_ids=sorted({row.id for row in page.items}))
+    sums = {
+        (organizer_id, currency): (int(count), _figures(*values))
+        for organizer_id, currency, count, *values in db.session.execute(
+            select(rows.c.organizer_id, rows.c.currency, *_sums(rows)).group_by(
+                rows.c.organizer_id, rows.c.currency
+            )
+        )
+    }
     items = [
-        OrganizerRevenue(user_id, email, name or "", currency, int(count), _figures(*values))
-        for user_id, email, name, currency, count, *values in page.items
+        OrganizerRevenue(user_id, email, name or "", currency, *sums[(user_id, currency)])
+        for user_id, email, name, currency in page.items
     ]
     return Page(items=items, page=page.page, per_page=page.per_page, total=page.total)
 
