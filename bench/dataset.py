@@ -132,8 +132,9 @@ def _sessions(scale: Scale, organizers: list[int]) -> list[tuple[int, int, datet
 def _registrations(scale: Scale, sessions: list[tuple[int, int, datetime]]) -> None:
     """Confirmed registrations spread over the sessions; one in ten paid with a settled payment.
 
-    Each comes in the two months before its session (never later than now), as on a
-    site that has run for a year: a month's figures cover a month, not the whole set.
+    Each comes in the two months before its session, or for a session further away, in
+    the two months before now, as on a site that has run for a year: a day's and a
+    month's figures cover a day and a month, not the whole set.
     """
     rng = random.Random(9)
     now = utcnow()
@@ -145,7 +146,11 @@ def _registrations(scale: Scale, sessions: list[tuple[int, int, datetime]]) -> N
     for session_id, fee, start_at in sessions:
         for _ in range(per_session):
             number += 1
-            at = min(now, start_at - timedelta(minutes=rng.randint(60, 60 * 24 * 60)))
+            at = start_at - timedelta(minutes=rng.randint(60, 60 * 24 * 60))
+            if at > now:
+                # A session still months away: its guests registered over the last two months
+                # (not all "now", which piled a third of the set into today's figures).
+                at = now - timedelta(minutes=rng.randint(1, 60 * 24 * 60))
             paid = fee > 0 and number % 10 == 0
             pending_regs.append(
                 {

@@ -338,8 +338,11 @@ def main() -> None:
         print(f"{'pass       ' if ok else 'FALLS SHORT'}  {what}: {got} (target {want})")
     if args.only:
         return
-    section = report(args.database, args.scale, args.duration, results, lines)
-    out = Path(args.out)
+    add_section(Path(args.out), report(args.database, args.scale, args.duration, results, lines))
+
+
+def add_section(out: Path, section: str) -> None:
+    """Put a run's section first in ``out`` (newest runs first), under the file's own header."""
     out.parent.mkdir(parents=True, exist_ok=True)
     if not out.exists():
         out.write_text(
