@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.run import add_section, commit, machine
@@ -134,7 +134,7 @@ def measure(url: str, data: dict, repeat: int) -> list[tuple[str, str, float, in
             raise SystemExit(f"cannot log in as {email}: {response.status_code}")
         return client
 
-    today = date.today()
+    today = datetime.now(UTC).date()
     last_day = (today.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     this_month = f"from={today.replace(day=1)}&to={last_day}"  # the reports' filter: one month's sessions
     results = []
