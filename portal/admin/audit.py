@@ -89,6 +89,7 @@ ACTION_LABELS = {
     "void.unknown": _l("Void outcome unknown"),
     "void.reconciled": _l("Void reconciled"),
     "pay_per_use.paid": _l("Pay-per-use session paid"),
+    "pay_per_use.nothing_to_pay": _l("Pay-per-use session published with nothing to pay"),
     "pay_per_use.refunded": _l("Pay-per-use session refunded"),
     "pay_per_use.refund_failed": _l("Pay-per-use refund failed: owed again"),
     "session.started": _l("Session started"),

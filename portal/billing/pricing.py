@@ -54,6 +54,19 @@ class Rates:
     callback: Decimal
     tax_percent: Decimal | None = None
 
+    @classmethod
+    def from_snapshot(cls, data: dict) -> "Rates":
+        """The rates an earlier quote was priced with (``Quote.snapshot()["rates"]``)."""
+        tax = data.get("tax_percent")
+        return cls(
+            currency=data["currency"],
+            person_minute=Decimal(data["person_minute"]),
+            toll=Decimal(data["toll"]),
+            toll_free=Decimal(data["toll_free"]),
+            callback=Decimal(data["callback"]),
+            tax_percent=None if tax is None else Decimal(tax),
+        )
+
     def for_audio(self, audio: AudioType) -> Decimal:
         return {
             AudioType.TOLL: self.toll,
@@ -97,6 +110,22 @@ class Quote:
         """A JSON-ready record of inputs, rates and results (Decimals as strings)."""
         data = asdict(self)
         return _stringify(data)
+
+
+def rates_for(currency: str, snapshot: dict | None, site: Rates) -> Rates:
+    """The rates a session in ``currency`` is priced with.
+
+    The site's rates when they are in the session's currency. A session keeps the currency it
+    was created in (its fee, its payments); after the site's currency changed, the site's rates
+    are in another one, so the session keeps the rates it was last priced with (``snapshot``,
+    its last quote's record).
+    """
+    if site.currency == currency:
+        return site
+    rates = (snapshot or {}).get("rates")
+    if not rates or rates.get("currency") != currency:
+        raise PricingError("no_rates_in_currency")
+    return Rates.from_snapshot(rates)
 
 
 def validate_usage(usage: Usage) -> list[str]:

@@ -14,11 +14,13 @@ from sqlalchemy import func, select, update
 from portal.admin import audit
 from portal.admin.services import get_settings
 from portal.billing.models import ChargeKind, DepartmentBudget, SessionCharge
-from portal.billing.pricing import AudioType, Quote, Usage, estimate
+from portal.billing.pricing import AudioType, Quote, Rates, Usage, estimate, rates_for
 from portal.database import locked_row, utcnow
 from portal.extensions import db
 from portal.payments import services as payments
 from portal.payments.models import Payment, Purpose, Refund
+from portal.payments.status import PaymentStatus
+from portal.trainings import services as trainings
 from portal.trainings.models import TrainingSession
 from portal.trainings.status import SessionStatus, transition
 
@@ -32,14 +34,19 @@ class BillingError(Exception):
 
 
 def quote_for(training: TrainingSession) -> Quote:
-    """The session's estimate now, from the one pricing function and the site's current rates."""
+    """The session's estimate now, from the one pricing function and the rates in force for it."""
     usage = Usage(
         duration_minutes=training.duration_minutes,
         expected_attendees=training.expected_attendees,
         audio=AudioType(training.audio),
         teleconference_participants=training.teleconference_participants,
     )
-    return estimate(usage, get_settings().rates())
+    return estimate(usage, session_rates(training))
+
+
+def session_rates(training: TrainingSession) -> Rates:
+    """The site's current rates, in the session's own currency (see ``pricing.rates_for``)."""
+    return rates_for(training.currency, training.estimate_snapshot, get_settings().rates())
 
 
 def balance_cents(training: TrainingSession, quote: Quote | None = None) -> int:
@@ -101,15 +108,25 @@ def _reference(training: TrainingSession) -> str:
     return f"training:{training.id}:{count + 1}"
 
 
-def checkout(training: TrainingSession) -> Payment:
-    """Open (or reuse) the payment attempt for what the session's estimate still needs."""
+def checkout(training: TrainingSession) -> Payment | None:
+    """Open (or reuse) the payment attempt for what the session's estimate still needs.
+
+    A draft with nothing to pay (a zero estimate, or already paid in full) is scheduled or
+    started at once: None.
+    """
     quote = quote_for(training)
     due = balance_cents(training, quote)
     if due <= 0:
+        if training.status == SessionStatus.DRAFT and training.pending_intent:
+            locked_row(TrainingSession, training.id)
+            if training.status == SessionStatus.DRAFT and training.pending_intent:
+                intent = training.pending_intent
+                _publish(training)
+                audit.record("pay_per_use.nothing_to_pay", training, intent=intent)
+            db.session.commit()
+            return None
         raise BillingError("nothing_to_pay")
-    remaining = budget_remaining(training)
-    if remaining is not None and due > remaining and not get_settings().allow_budget_overrun:
-        raise BillingError("over_budget")
+    _check_budget(training, due)
     training.estimate_cents = quote.total_cents
     training.estimate_snapshot = quote.snapshot()
     db.session.commit()
@@ -123,6 +140,12 @@ def checkout(training: TrainingSession) -> Payment:
     )
 
 
+def _check_budget(training: TrainingSession, amount_cents: int) -> None:
+    remaining = budget_remaining(training)
+    if remaining is not None and amount_cents > remaining and not get_settings().allow_budget_overrun:
+        raise BillingError("over_budget")
+
+
 def pay(training_id: int, payment_id: int, nonce: str, allowed: payments.AllowedMethods) -> Payment:
     payment = payments.get_payment(payment_id)
     if (
@@ -131,6 +154,13 @@ def pay(training_id: int, payment_id: int, nonce: str, allowed: payments.Allowed
         or not payment.reference.startswith(f"training:{training_id}:")
     ):
         raise BillingError("not_found")
+    if payment.status == PaymentStatus.PENDING:
+        # The page may be older than the session's last change (another tab, an edit since):
+        # the sale pays exactly what is due now and fits the budget as it is now, or is not sent.
+        training = db.session.get(TrainingSession, training_id)
+        if payment.amount_cents != balance_cents(training):
+            raise BillingError("estimate_changed")
+        _check_budget(training, payment.amount_cents)
     payment = payments.pay(payment_id, nonce, allowed)
     if payment.is_paid:
         record_charge(payment)
@@ -180,7 +210,9 @@ def record_charge(payment: Payment) -> None:
         .values(paid_cents=TrainingSession.paid_cents + payment.amount_cents)
     )
     db.session.refresh(training)
-    if training.status == SessionStatus.DRAFT and training.pending_intent:
+    if training.status == SessionStatus.DRAFT and training.pending_intent and balance_cents(training) <= 0:
+        # Only a draft paid in full is published: a payment for an older, lower estimate is kept
+        # (paid_cents) and the rest is still to pay.
         _publish(training)
     audit.record(
         "pay_per_use.paid",
@@ -193,12 +225,7 @@ def record_charge(payment: Payment) -> None:
 
 
 def _publish(training: TrainingSession) -> None:
-    if training.pending_intent == "start":
-        training.status = transition(training.status, SessionStatus.STARTED)
-        training.set_times(utcnow())
-    else:
-        training.status = transition(training.status, SessionStatus.SCHEDULED)
-    training.pending_intent = None
+    trainings.publish(training, training.pending_intent)
 
 
 def on_pay_per_use_payment(payment: Payment) -> None:

@@ -30,6 +30,10 @@ MESSAGES = {
     ),
     "unpaid": _l("Pay the session's estimated cost before it can start."),
     "not_found": _l("This payment does not belong to this session."),
+    "estimate_changed": _l(
+        "The session's estimated cost changed since this page was opened. "
+        "Check the new estimate and continue from there."
+    ),
 }
 
 
@@ -67,6 +71,12 @@ def checkout(session_id: int):
     except services.BillingError as exc:
         flash(str(MESSAGES[exc.code]), "error")
         return redirect(url_for("billing.estimate_page", session_id=training.id), code=303)
+    if payment is None:  # nothing to pay: the draft is scheduled or started already
+        flash(
+            _("Session started.") if training.status == SessionStatus.STARTED else _("Session scheduled."),
+            "success",
+        )
+        return redirect(url_for("trainings.detail", session_id=training.id), code=303)
     return redirect(url_for("billing.pay", session_id=training.id, payment_id=payment.id), code=303)
 
 
@@ -93,8 +103,13 @@ def pay(session_id: int, payment_id: int):
             )
         except GoToGateway as exc:
             return redirect_to_gateway(exc)
-        except (PaymentError, services.BillingError) as exc:
-            error = failure_message(exc.code) if isinstance(exc, PaymentError) else str(MESSAGES[exc.code])
+        except services.BillingError as exc:
+            if exc.code == "estimate_changed":  # this page's amount is stale: back to the estimate
+                flash(str(MESSAGES[exc.code]), "error")
+                return redirect(url_for("billing.estimate_page", session_id=training.id), code=303)
+            error = str(MESSAGES[exc.code])
+        except PaymentError as exc:
+            error = failure_message(exc.code)
         else:
             deliver_queued()
             _flash_outcome(payment)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import lazyload
 
 from portal.accounts.models import User
 from portal.admin.models import SiteSettings
-from portal.billing.pricing import AudioType, Quote, Usage, estimate
+from portal.billing.pricing import AudioType, Quote, Usage, estimate, rates_for
 from portal.database import utcnow
 from portal.extensions import db
 from portal.trainings.models import TrainingSession
@@ -50,7 +50,9 @@ class SessionDetails:
 
 
 def _apply(training: TrainingSession, details: SessionDetails, settings: SiteSettings) -> Quote:
-    quote = estimate(details.usage, settings.rates())
+    # A new session takes the site's currency; one created before a currency change keeps its own.
+    rates = rates_for(training.currency, training.estimate_snapshot, settings.rates())
+    quote = estimate(details.usage, rates)
     training.title = details.title
     training.description = details.description
     training.timezone = details.timezone
@@ -119,6 +121,16 @@ def update_session(training: TrainingSession, details: SessionDetails, settings:
     _apply(training, details, settings)
     training.set_times(details.start_at if details.start_at else training.start_at)
     db.session.commit()
+
+
+def publish(training: TrainingSession, intent: str) -> None:
+    """A draft becomes scheduled, or started now (``intent`` "start"). The caller commits."""
+    if intent == "start":
+        training.status = transition(training.status, SessionStatus.STARTED)
+        training.set_times(utcnow())
+    else:
+        training.status = transition(training.status, SessionStatus.SCHEDULED)
+    training.pending_intent = None
 
 
 def cancel_session(training: TrainingSession) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from portal.admin.services import get_settings
 from portal.billing import services as billing
-from portal.billing.pricing import AudioType, estimate
+from portal.billing.pricing import AudioType, estimate, rates_for
 from portal.database import utcnow
 from portal.extensions import db
 from portal.i18n import format_money
@@ -88,13 +88,16 @@ def _render_form(form: SessionCostForm, training, status: int = 200):
     """The scheduling page, or only its estimate panel for htmx."""
     settings = get_settings()
     usage = form.usage() if settings.pay_per_use else None
+    rates = settings.rates()
+    if training is not None:
+        rates = rates_for(training.currency, training.estimate_snapshot, rates)
     return render_page_or_fragment(
         "trainings/form.html",
         "trainings/_estimate.html",
         status=status,
         form=form,
         training=training,
-        quote=estimate(usage, settings.rates()) if usage else None,
+        quote=estimate(usage, rates) if usage else None,
         live_errors=form.live_errors(),
     )
 
@@ -143,6 +146,12 @@ def _edit_or_create(training=None):
                     else _("This session can no longer be changed.")
                 )
                 return _render_form(form, training, 422)
+            if draft:
+                # Left unpaid while pay-per-use was on; with it off, it goes out like a new session.
+                services.publish(training, intent)
+                db.session.commit()
+                flash(_("Session started.") if intent == "start" else _("Session scheduled."), "success")
+                return redirect(url_for("trainings.detail", session_id=training.id), code=303)
             balance = billing.after_edit(training) if get_settings().pay_per_use else 0
             if balance > 0:
                 flash(

@@ -233,18 +233,23 @@ def test_with_pay_per_use_off_sessions_schedule_directly(app, organizer):
     assert organizer.get(f"/sessions/{training.id}/estimate").status_code == 404
 
 
-def test_a_department_budget_is_shown_and_enforced(app, organizer):
+def give_sales_a_budget(app, cents: int) -> None:
+    """This month's budget of the organizer's department (Sales)."""
     with app.app_context():
         sales = db.session.scalar(db.select(User).where(User.email == "organizer@example.com")).department
         db.session.add(
             DepartmentBudget(
                 department_id=sales.id,
                 period=billing.period_of(datetime.now(UTC)),
-                amount_cents=2000,
+                amount_cents=cents,
                 currency="USD",
             )
         )
         db.session.commit()
+
+
+def test_a_department_budget_is_shown_and_enforced(app, organizer):
+    give_sales_a_budget(app, 2000)
     submit(organizer)
     training = session(app)
     estimate = organizer.get(f"/sessions/{training.id}/estimate").text
@@ -271,3 +276,146 @@ def test_another_organizers_session_answers_404_on_every_pay_per_use_route(app, 
     assert other.get(f"/sessions/{training.id}/estimate").status_code == 404
     assert other.post(f"/sessions/{training.id}/checkout", data={"csrf_token": token}).status_code == 404
     assert other.post(f"/sessions/{training.id}/start", data={"csrf_token": token}).status_code == 404
+
+
+def live_estimate(client, url, **changes) -> str:
+    token = csrf_from(client.get(url).text)
+    return client.post(
+        url,
+        data={**FORM, **changes, "intent": "estimate", "csrf_token": token},
+        headers={"HX-Request": "true"},
+    ).text
+
+
+def test_a_session_keeps_its_currency_and_rates_when_the_site_changes_currency(app, organizer):
+    submit(organizer)
+    training = session(app)
+    continue_and_pay(organizer, training.id)  # $29.85
+    with app.app_context():
+        set_settings(currency="EUR", person_minute_rate=Decimal("1"), toll_rate=Decimal("2"))
+    # Saved unchanged: nothing to pay and nothing to give back, still in dollars.
+    assert submit(organizer, f"/sessions/{training.id}/edit", intent="save").status_code == 303
+    with app.app_context():
+        row = db.session.get(TrainingSession, training.id)
+        assert (row.currency, row.estimate_cents, row.paid_cents, row.refund_owed_cents) == (
+            "USD",
+            2985,
+            2985,
+            0,
+        )
+        assert db.session.scalar(db.select(db.func.count()).select_from(Payment)) == 1
+    # Its edit page prices it in dollars, at the rates it was paid at; a new session takes the
+    # site's new currency and rates: 60 x 11 x 1 + 60 x 4 x 2 = 1,140.00.
+    edited = live_estimate(organizer, f"/sessions/{training.id}/edit", duration_minutes="120")
+    assert 'data-total="59.70"' in edited and "$59.70" in edited
+    fresh = live_estimate(organizer, "/sessions/new")
+    assert 'data-total="1140.00"' in fresh and "€1,140.00" in fresh
+    # A longer session costs the difference at those same dollar rates.
+    submit(organizer, f"/sessions/{training.id}/edit", intent="save", duration_minutes="120")
+    assert billing_balance_of(app, training.id) == 2985
+
+
+def billing_balance_of(app, session_id: int) -> int:
+    with app.app_context():
+        return billing.balance_cents(db.session.get(TrainingSession, session_id))
+
+
+def test_an_older_payment_page_cannot_pay_for_an_estimate_that_changed(app, organizer, payments_sandbox):
+    submit(organizer)
+    training = session(app)
+    estimate = organizer.get(f"/sessions/{training.id}/estimate")
+    checkout = organizer.post(
+        f"/sessions/{training.id}/checkout", data={"csrf_token": csrf_from(estimate.text)}
+    )
+    old_page_url = checkout.headers["Location"]
+    old_page = organizer.get(old_page_url)
+    assert 'data-amount="29.85"' in old_page.text
+    # Another tab: the draft is changed (and scheduled again) before the old page is paid.
+    submit(organizer, f"/sessions/{training.id}/edit", duration_minutes="120")  # now 59.70
+    sent_before = len(payments_sandbox.transactions())
+    stale = organizer.post(
+        old_page_url,
+        data={"payment_method_nonce": "fake-valid-visa-nonce", "csrf_token": csrf_from(old_page.text)},
+    )
+    assert stale.headers["Location"] == f"/sessions/{training.id}/estimate"
+    assert "estimated cost changed" in organizer.get(stale.headers["Location"]).text
+    assert len(payments_sandbox.transactions()) == sent_before  # nothing was sent
+    assert session(app).status == "draft"
+    response, pay_page = continue_and_pay(organizer, training.id)
+    assert 'data-amount="59.70"' in pay_page.text
+    assert session(app).status == "scheduled"
+    with app.app_context():
+        assert db.session.scalars(db.select(SessionCharge.amount_cents)).all() == [5970]
+
+
+def test_a_draft_is_published_only_once_paid_in_full(app, organizer):
+    """However a payment for an older, lower estimate gets through (the gateway's own page, the
+    reconciler), it counts, and the draft waits for the rest."""
+    submit(organizer)
+    training = session(app)
+    estimate = organizer.get(f"/sessions/{training.id}/estimate")
+    organizer.post(f"/sessions/{training.id}/checkout", data={"csrf_token": csrf_from(estimate.text)})
+    submit(organizer, f"/sessions/{training.id}/edit", duration_minutes="120")  # now 59.70
+    with app.app_context():
+        attempt = db.session.scalar(db.select(Payment))
+        paid = payments.pay(attempt.id, "fake-valid-visa-nonce", payments.AllowedMethods(True, True, True))
+        assert paid.is_paid and paid.amount_cents == 2985
+        billing.on_pay_per_use_payment(paid)
+        row = db.session.get(TrainingSession, training.id)
+        assert (row.status, row.paid_cents, billing.balance_cents(row)) == ("draft", 2985, 2985)
+    assert organizer.get(f"/s/{training.public_token}").status_code == 404
+    continue_and_pay(organizer, training.id)
+    assert session(app).status == "scheduled"
+
+
+def test_the_budget_is_checked_again_when_paying(app, organizer):
+    give_sales_a_budget(app, 5000)
+    pages = []
+    for title in ("First", "Second"):  # 29.85 each: each fits what is left when opened, not both
+        submit(organizer, title=title)
+        with app.app_context():
+            training_id = db.session.scalar(
+                db.select(TrainingSession.id).where(TrainingSession.title == title)
+            )
+        estimate = organizer.get(f"/sessions/{training_id}/estimate")
+        checkout = organizer.post(
+            f"/sessions/{training_id}/checkout", data={"csrf_token": csrf_from(estimate.text)}
+        )
+        pages.append((training_id, checkout.headers["Location"]))
+    outcomes = []
+    for _training_id, url in pages:
+        page = organizer.get(url)
+        response = organizer.post(
+            url, data={"payment_method_nonce": "fake-valid-visa-nonce", "csrf_token": csrf_from(page.text)}
+        )
+        outcomes.append(response.status_code)
+    assert outcomes == [303, 422]
+    assert "more than what is left of your department" in response.text
+    with app.app_context():
+        assert db.session.scalars(db.select(SessionCharge.amount_cents)).all() == [2985]
+
+
+def test_a_zero_estimate_is_scheduled_without_a_payment(app, organizer):
+    with app.app_context():
+        set_settings(person_minute_rate=Decimal("0"))
+    submit(organizer, audio="internet", teleconference_participants="0")
+    training = session(app)
+    estimate = organizer.get(f"/sessions/{training.id}/estimate").text
+    assert 'data-total="0.00"' in estimate and ">Continue</button>" in estimate
+    done = organizer.post(f"/sessions/{training.id}/checkout", data={"csrf_token": csrf_from(estimate)})
+    assert done.headers["Location"] == f"/sessions/{training.id}"
+    assert "Session scheduled." in organizer.get(done.headers["Location"]).text
+    assert session(app).status == "scheduled"
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Payment)) == 0
+
+
+def test_a_draft_left_unpaid_is_scheduled_once_pay_per_use_is_off(app, organizer):
+    submit(organizer)
+    training = session(app)
+    with app.app_context():
+        set_settings(pay_per_use_enabled=False)
+    response = submit(organizer, f"/sessions/{training.id}/edit")
+    assert response.headers["Location"] == f"/sessions/{training.id}"
+    assert session(app).status == "scheduled"
+    assert organizer.get(f"/s/{training.public_token}").status_code == 200
