@@ -52,12 +52,18 @@ def build_app(config: dict | None = None) -> Flask:
     gateways = build_gateways(app.config)
     app.extensions["payment_gateways"] = gateways
     app.extensions["payments"] = gateways[str(app.config["PAYMENT_GATEWAY"]).strip().lower()]
-    from portal.billing.services import on_pay_per_use_payment, on_refund_released, session_page_of
+    from portal.billing.services import (
+        on_pay_per_use_payment,
+        on_refund_released,
+        on_refund_succeeded,
+        session_page_of,
+    )
     from portal.payments.models import Purpose
     from portal.payments.services import (
         register_given_back_handler,
         register_outcome_handler,
         register_refund_released_handler,
+        register_refund_succeeded_handler,
         register_return_page,
     )
     from portal.registration.services import (
@@ -73,6 +79,7 @@ def build_app(config: dict | None = None) -> Flask:
     register_given_back_handler(Purpose.GUEST_FEE, on_guest_payment_given_back)
     register_outcome_handler(Purpose.PAY_PER_USE, on_pay_per_use_payment)
     register_refund_released_handler(Purpose.PAY_PER_USE, on_refund_released)
+    register_refund_succeeded_handler(Purpose.PAY_PER_USE, on_refund_succeeded)
     app.url_map.converters["id"] = DatabaseIdConverter
     _register_blueprints(app)
     _register_hooks(app)

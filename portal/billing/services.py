@@ -233,6 +233,46 @@ def on_pay_per_use_payment(payment: Payment) -> None:
         record_charge(payment)
 
 
+def _count_refund(training: TrainingSession, record: Refund, department_id: int | None) -> None:
+    """The session has ``record``'s amount less paid: its refund row, once per refund."""
+    if db.session.scalar(select(SessionCharge.id).where(SessionCharge.refund_id == record.id)):
+        return
+    db.session.add(
+        SessionCharge(
+            training_session_id=training.id,
+            payment_id=record.payment_id,
+            refund_id=record.id,
+            kind=ChargeKind.REFUND,
+            amount_cents=record.amount_cents,
+            currency=record.currency,
+            organizer_id=training.organizer_id,
+            department_id=department_id,
+            snapshot=training.estimate_snapshot,
+        )
+    )
+    db.session.execute(
+        update(TrainingSession)
+        .where(TrainingSession.id == training.id)
+        .values(paid_cents=TrainingSession.paid_cents - record.amount_cents)
+    )
+
+
+def on_refund_succeeded(record: Refund) -> None:
+    """A refund or void of a pay-per-use payment went through, the session's own or an
+    administrator's from the ledger: the session has that much less paid (and what is left to
+    pay before it starts grows), and the department's spend falls in the month it came back."""
+    charge = db.session.scalar(
+        select(SessionCharge).where(
+            SessionCharge.payment_id == record.payment_id, SessionCharge.kind == ChargeKind.CHARGE
+        )
+    )
+    if charge is None:
+        return  # never counted as paid: nothing to take back
+    training = locked_row(TrainingSession, charge.training_session_id)
+    _count_refund(training, record, charge.department_id)
+    db.session.commit()
+
+
 def on_refund_released(record: Refund) -> None:
     """A refund counted for a session failed after all: it is owed again (and retried later)."""
     charge = db.session.scalar(select(SessionCharge).where(SessionCharge.refund_id == record.id))
@@ -295,24 +335,7 @@ def refund(training: TrainingSession, amount_cents: int, reason: str) -> int:
                 continue
             # Sent, answer lost: the money is reserved and the reconciler settles it. Count it
             # now, as the ledger does; were it to fail, ``on_refund_released`` puts it back as owed.
-        db.session.add(
-            SessionCharge(
-                training_session_id=training.id,
-                payment_id=payment.id,
-                refund_id=record.id,
-                kind=ChargeKind.REFUND,
-                amount_cents=record.amount_cents,
-                currency=record.currency,
-                organizer_id=training.organizer_id,
-                department_id=charge.department_id,
-                snapshot=training.estimate_snapshot,
-            )
-        )
-        db.session.execute(
-            update(TrainingSession)
-            .where(TrainingSession.id == training.id)
-            .values(paid_cents=TrainingSession.paid_cents - record.amount_cents)
-        )
+        _count_refund(training, record, charge.department_id)  # done already if it succeeded
         db.session.commit()
         left -= record.amount_cents
         refunded += record.amount_cents

@@ -65,6 +65,21 @@ def register_given_back_handler(purpose: str, handler) -> None:
     GIVEN_BACK_HANDLERS[str(purpose)] = handler
 
 
+# Purpose -> callable(refund), told when a refund or void of ours succeeds, whoever asked for it
+# (the domain itself, or an administrator from the ledger), so the domain's own books follow.
+REFUND_SUCCEEDED_HANDLERS: dict[str, object] = {}
+
+
+def register_refund_succeeded_handler(purpose: str, handler) -> None:
+    REFUND_SUCCEEDED_HANDLERS[str(purpose)] = handler
+
+
+def _tell_refund_succeeded(record: Refund) -> None:
+    handler = REFUND_SUCCEEDED_HANDLERS.get(record.payment.purpose)
+    if handler is not None:
+        handler(record)
+
+
 # Purpose -> callable(refund), told when a refund that had reserved money ends failed
 # (refused, or the reconciler gave up), so a domain that counted it can undo that.
 REFUND_RELEASED_HANDLERS: dict[str, object] = {}
@@ -726,6 +741,7 @@ def _finish_refund(record_id: int, result) -> Refund:
     _settle_refund_status(record.payment)
     _audit_refund("succeeded", record)
     db.session.commit()
+    _tell_refund_succeeded(record)
     _tell_given_back(record.payment)
     return db.session.get(Refund, record_id)
 
@@ -786,6 +802,7 @@ def resolve_refund(record_id: int, give_up: bool = False) -> Refund:
         _settle_refund_status(record.payment)
         _audit_refund("reconciled", record, refund_status=record.status)
         db.session.commit()
+        _tell_refund_succeeded(record)
         _tell_given_back(record.payment)
         return db.session.get(Refund, record_id)
     if found is not None:  # the gateway knows the request, and refused it

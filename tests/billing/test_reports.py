@@ -206,6 +206,28 @@ def test_report_net_equals_the_payments_ledger(app, client, history):
     assert sum(row.net_cents for row in report.rows) == paid - refunded
 
 
+def test_an_administrators_void_from_the_ledger_is_a_refund_of_the_session(app, client):
+    with app.app_context():
+        setup_site()
+        training = paid_session("sales@example.com")  # 8.25, not settled yet
+        [charge] = billing.training_charges(training)
+        payment_id = charge.payment_id
+    login(client, "admin@example.com")
+    detail = client.get(f"/admin/payments/{payment_id}")
+    client.post(
+        f"/admin/payments/{payment_id}/void", data={"reason": "mistake", "csrf_token": csrf_from(detail.text)}
+    )
+    with app.app_context():
+        training = db.session.get(TrainingSession, training.id)
+        refunds = [(c.kind, c.amount_cents, c.department.name) for c in billing.training_charges(training)]
+        assert refunds == [("charge", 825, "Sales"), ("refund", 825, "Sales")]
+        assert (training.paid_cents, billing.balance_cents(training)) == (0, 825)
+        with pytest.raises(billing.BillingError, match="unpaid"):
+            billing.start(training)  # nothing is paid any more: it cannot start
+        assert billing.department_spend(department("Sales").id, THIS_MONTH, "USD") == 0
+    assert report_totals(client.get(REPORT).text) == [("USD", "1", "8.25", "8.25", "0.00")]
+
+
 def test_report_filters_by_month_and_department(app, client, history):
     login(client, "admin@example.com")
     with app.app_context():
@@ -318,6 +340,7 @@ class PlannedSession:
     attendees: int
     last_month: bool
     refunds: tuple[int, ...]  # cents asked for; capped at what is left to give back
+    from_ledger: bool = False  # an administrator refunds from the payments ledger, not the session
 
 
 ORGANIZERS = ["sales@example.com", "sales2@example.com", "eng@example.com", "solo@example.com"]
@@ -329,7 +352,14 @@ planned_sessions = st.builds(
     attendees=st.integers(min_value=1, max_value=30),
     last_month=st.booleans(),
     refunds=st.lists(st.integers(min_value=1, max_value=1500), max_size=2).map(tuple),
+    from_ledger=st.booleans(),
 )
+
+
+def ledger_refund(training: TrainingSession, cents: int) -> int:
+    """An administrator's refund of the session's payment, from the payments ledger."""
+    [charge] = [c for c in billing.training_charges(training) if c.kind == "charge"]
+    return payments.refund(charge.payment_id, cents, reason="from the ledger").amount_cents
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -342,10 +372,11 @@ def test_report_totals_equal_the_ledger_for_any_history(app, plan):
             training = paid_session(planned.organizer, planned.duration, planned.attendees)
             if planned.refunds:
                 settle(training)
+            give_back = ledger_refund if planned.from_ledger else refund
             for asked in planned.refunds:
                 left = db.session.get(TrainingSession, training.id).paid_cents
                 if left > 0:
-                    assert refund(training, min(asked, left)) == min(asked, left)
+                    assert give_back(training, min(asked, left)) == min(asked, left)
             if planned.last_month:
                 move_to_month(training, LAST_MONTH)
 
@@ -357,6 +388,14 @@ def test_report_totals_equal_the_ledger_for_any_history(app, plan):
         assert sum(row.paid_cents for row in report.rows) == paid
         assert sum(row.refunded_cents for row in report.rows) == refunded
         assert total.sessions == len(plan)
+        # Each session has paid what its payments kept, whoever gave money back.
+        for training in db.session.scalars(select(TrainingSession)):
+            kept = sum(
+                c.payment.amount_cents - c.payment.refunded_cents
+                for c in billing.training_charges(training)
+                if c.kind == "charge"
+            )
+            assert training.paid_cents == kept
         for row in report.rows:
             if row.department_id is not None:
                 assert row.net_cents == billing.department_spend(row.department_id, row.period, "USD")

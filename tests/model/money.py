@@ -478,11 +478,26 @@ def check_books(per_use: list[int]) -> None:
         )
     for training_id in per_use:
         training = db.session.get(TrainingSession, training_id)
+        rows = billing.training_charges(training)
+        charged = sum(c.amount_cents for c in rows if c.kind == ChargeKind.CHARGE)
+        given_back = sum(c.amount_cents for c in rows if c.kind == ChargeKind.REFUND)
+        ensure(
+            training.paid_cents == charged - given_back,
+            "session books",
+            (training.id, training.paid_cents, charged, given_back),
+        )
+        # What its payments still hold: refunds counted (or reserved) are out. An administrator's
+        # refund whose answer is still unknown is counted by the session once it is known.
+        kept = sum(
+            c.payment.amount_cents - c.payment.refunded_cents for c in rows if c.kind == ChargeKind.CHARGE
+        )
+        ensure(training.paid_cents >= kept, "session counts money it gave back twice", (training.id, kept))
         if training.status != SessionStatus.DRAFT:
+            # Published only once paid in full (money given back since, e.g. from the ledger, is owed).
             ensure(
-                training.paid_cents >= training.estimate_cents,
+                charged >= training.estimate_cents,
                 "unpaid session published",
-                (training.id, training.paid_cents, training.estimate_cents),
+                (training.id, charged, training.estimate_cents),
             )
 
 
