@@ -223,6 +223,10 @@ ERROR_PAGES = [
 ]
 
 
+# The id of an htmx form (its HX-Trigger header) -> where its "too many attempts" message goes.
+TOO_MANY_PLACES = {"coupon-form": "#coupon-limit"}
+
+
 def _error_page(status: int, title, message):
     def handler(_exc):
         from portal.web import is_htmx
@@ -231,8 +235,14 @@ def _error_page(status: int, title, message):
             # An expired CSRF token under htmx: reload the page to get a fresh one.
             return "", 400, {"HX-Refresh": "true"}
         if status == 429 and is_htmx():
-            # Swapped into the panel that asked (htmx-config lets 429 swap): say plainly to wait.
-            return render_template("errors/_too_many.html", message=message), status
+            # Swapped in where the request came from (htmx-config lets 429 swap): say plainly to wait.
+            # A form that shares its panel with more (the coupon box beside the payment form) names
+            # its own place for the message, so the rest of the panel stays.
+            headers = {}
+            place = TOO_MANY_PLACES.get(request.headers.get("HX-Trigger", ""))
+            if place:
+                headers = {"HX-Retarget": place, "HX-Reswap": "innerHTML"}
+            return render_template("errors/_too_many.html", message=message), status, headers
         return render_template("errors/error.html", title=title, message=message), status
 
     return handler

@@ -123,6 +123,11 @@ def reserve(
     """
     email = rules.normalize_email(email)
     coupon = find_coupon(code)
+    held = live_redemption(reference)
+    if coupon is not None and held is not None and held.coupon_id == coupon.id:
+        # The same code again: its use is this reference's already (counting it as taken, a last
+        # use would read "used up").
+        return held
     terms = terms_of(coupon, email) if coupon else None
     outcome = rules.evaluate(terms, facts_for(training, price_cents), email, moment or utcnow())
     if isinstance(outcome, rules.Rejection):

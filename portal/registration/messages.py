@@ -24,6 +24,10 @@ MESSAGES = {
         "Apply it again or pay the full fee."
     ),
     "nothing_to_refund": _l("Nothing is left to refund on this registration."),
+    "given_back_price_changed": _l(
+        "The amount due changed while your payment was on its way, so it was given back in full. "
+        "Your seat is still held: check the amount and pay again."
+    ),
 }
 
 # Unknown and inactive codes read the same: a guesser learns nothing about which codes exist.

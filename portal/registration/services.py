@@ -137,7 +137,9 @@ def _expire_holds_of(training_id: int, now: datetime) -> int:
         ended = db.session.execute(
             update(Registration)
             .where(Registration.id == registration_id, Registration.status == R.PENDING_PAYMENT)
-            .values(status=R.EXPIRED, updated_at=now)
+            # The coupon's use goes back with the hold, so does its discount: the page shows the
+            # full fee (the code stays, for the message when the guest takes a seat again).
+            .values(status=R.EXPIRED, discount_cents=0, updated_at=now)
         ).rowcount
         if ended:
             _give_seat_back(training_id)
@@ -259,8 +261,28 @@ def _require_hold(registration: Registration) -> None:
         raise RegistrationError("payment_in_progress", registration)
 
 
+def _attempt_follows_price(registration: Registration) -> None:
+    """The registration's open payment attempt pays the new price (or, at zero, nothing), unless its
+    sale has already left: then the price must not change, and the caller's change is undone.
+
+    ``payments.pay`` claims an attempt (pending -> processing) with one conditional UPDATE and
+    charges the amount it reads after that claim; this is the other conditional UPDATE on the
+    same row, so of a coupon and a payment started at the same moment exactly one goes first.
+    """
+    due = registration.due_cents
+    values = {"amount_cents": due} if due else {"status": "failed", "failure_code": "superseded"}
+    ours = (Payment.purpose == Purpose.GUEST_FEE, Payment.reference == registration.reference)
+    db.session.execute(
+        update(Payment).where(*ours, Payment.status == "pending").values(updated_at=utcnow(), **values)
+    )
+    if db.session.scalar(select(Payment.id).where(*ours, Payment.status.in_(("processing", "unknown")))):
+        db.session.rollback()
+        raise RegistrationError("payment_in_progress", registration)
+
+
 def apply_coupon(registration: Registration, code: str):
     """Reserve a coupon use with the seat hold; returns the ``Discount`` or the ``Rejection``."""
+    registration = _locked(registration.id)  # a payment reading the price to charge goes first, or after
     _require_hold(registration)
     if registration.hold_expires_at <= utcnow():
         raise RegistrationError("hold_expired", registration)
@@ -276,6 +298,7 @@ def apply_coupon(registration: Registration, code: str):
         return outcome
     registration.discount_cents = outcome.discount_cents
     registration.coupon_code = coupon_rules.normalize_code(code)
+    _attempt_follows_price(registration)
     db.session.commit()
     return coupon_rules.Discount(
         kind=coupon_rules.DiscountKind(outcome.coupon.kind),
@@ -287,10 +310,12 @@ def apply_coupon(registration: Registration, code: str):
 
 
 def remove_coupon(registration: Registration) -> None:
+    registration = _locked(registration.id)
     _require_hold(registration)
     coupons.release(registration.reference)
     registration.discount_cents = 0
     registration.coupon_code = None
+    _attempt_follows_price(registration)
     db.session.commit()
 
 
@@ -318,11 +343,17 @@ def pay(registration_id: int, nonce: str, allowed: payments.AllowedMethods) -> R
     if registration.status == R.EXPIRED:
         # The hold ran out: take a seat again if one is free. Its coupon use went back
         # with the hold, so a changed price is shown again before anything is charged.
-        had_discount = registration.discount_cents
+        had_coupon = registration.coupon_code
         _retake_seat(registration)
-        if had_discount:
+        if had_coupon:
             raise RegistrationError("hold_renewed_price_changed", get_registration(registration_id))
         registration = get_registration(registration_id)
+    # The price is read and its attempt opened under the registration's lock: a coupon applied at
+    # the same moment waits, then makes the open attempt follow the new price.
+    registration = _locked(registration_id)
+    if registration.status != R.PENDING_PAYMENT:
+        db.session.commit()
+        raise RegistrationError("not_awaiting_payment", registration)
     if registration.due_cents == 0:
         return _confirm_without_payment(registration)
     payment = payments.open_attempt(
@@ -469,7 +500,9 @@ def settle_paid(registration_id: int, payment_id: int | None = None) -> Registra
             "registration %s: payment %s not given back yet: %s", registration_id, payment.order_id, exc.code
         )
     registration = get_registration(registration_id)
-    if registration.status != R.CONFIRMED:
+    if registration.status not in (R.CONFIRMED, R.PENDING_PAYMENT):
+        # It ended (the session closed, the hold ran out and the seats went): tell the guest. One
+        # still held (the price changed while paying) stays open: its page says to pay again.
         if refunded and registration.status == R.CANCELLED:
             registration.status = R.REFUNDED
         _send_mail(registration, "cancelled", refunded_cents=refunded, no_seat=True)

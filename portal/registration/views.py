@@ -182,8 +182,14 @@ def pay(token: str):
     payment = registration.payment
     declined = payment is not None and not payment.is_paid and payment.status not in ("processing", "unknown")
     if registration.status == R.PENDING_PAYMENT and declined:
-        # The seat is still held; the guest tries another method.
-        return _pay_page(registration, token, 422, failure_message(payment.failure_code))
+        # The seat is still held; the guest tries another method (or, given back, pays the new price).
+        given_back = payment.status in ("voided", "refunded")
+        message = (
+            registration_message("given_back_price_changed")
+            if given_back
+            else failure_message(payment.failure_code)
+        )
+        return _pay_page(registration, token, 422, message)
     return redirect(url_for("registration.manage", token=token), code=303)
 
 
@@ -207,6 +213,9 @@ def apply_coupon(token: str):
         try:
             outcome = services.apply_coupon(registration, form.code.data)
         except services.RegistrationError as exc:
+            if exc.code == "not_awaiting_payment":
+                # A stale tab (paid, cancelled or offered elsewhere since): the registration's own page.
+                return _to_registration_page(token, registration_message(exc.code))
             form.code.errors.append(registration_message(exc.code))
             status = 409
         else:
@@ -227,6 +236,14 @@ def apply_coupon(token: str):
         return "", 200, {"HX-Refresh": "true"}
     # htmx swaps the fragment whatever the status (see the htmx-config responseHandling).
     return _pay_page(registration, token, status, coupon_result=result, coupon_form=form)
+
+
+def _to_registration_page(token: str, message: str):
+    flash(message, "info")
+    target = url_for("registration.manage", token=token)
+    if is_htmx():
+        return "", 200, {"HX-Redirect": target}  # htmx would swap a followed redirect into the panel
+    return redirect(target, code=303)
 
 
 @bp.route("/r/<token>/coupon/remove", methods=["POST"])

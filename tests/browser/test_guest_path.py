@@ -139,3 +139,18 @@ def test_a_full_coupon_confirms_without_payment(app, live_server, new_context, j
     expect(page.locator("#registration-status")).to_have_attribute("data-status", "confirmed")
     expect(page).to_have_url(re.compile(r"/r/[^/]+$"))
     assert problems == []
+
+
+def test_too_many_coupon_tries_leave_the_payment_form_in_place(app, live_server, page):
+    url = live_server + paid_session(app)
+    register(page, url, "Tess Tries", "tess@example.com")
+    tries = int(app.config["COUPON_RATE_LIMIT"].split()[0])  # "10 per minute"
+    for _ in range(tries):
+        apply_coupon(page, "NOSUCHCODE")
+        expect(page.get_by_text("This coupon code is not valid.")).to_be_visible()
+    apply_coupon(page, "NOSUCHCODE")
+    expect(page.locator("#coupon-limit")).to_contain_text("Too many attempts. Wait a minute and try again.")
+    # Only the coupon box says so: the amount and the payment form are still there, and paying works.
+    expect(page.locator("#amount-due")).to_have_attribute("data-amount", "49.00")
+    pay_with(page, GOOD)
+    expect(page.locator("#registration-status")).to_have_attribute("data-status", "confirmed")

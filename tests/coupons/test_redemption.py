@@ -202,3 +202,16 @@ def test_concurrent_reservations_by_one_email_respect_the_per_email_limit(app, s
     assert results.count("used_up_for_email") == 18
     with app.app_context():
         assert db.session.get(Coupon, coupon_id).uses == 2
+
+
+@pytest.mark.parametrize("limit", [{"max_uses": 1}, {"max_uses": 5, "max_uses_per_email": 1}])
+def test_the_same_code_again_keeps_its_own_last_use(app, shop, limit):
+    """Applying again a code whose last use this registration holds is not "used up"."""
+    with app.app_context():
+        coupon, training = new_coupon(shop, code="ONEUSE", **limit)
+        first = services.reserve("oneuse", training, "guest@example.com", "registration:1")
+        again = services.reserve("ONE-USE", training, "guest@example.com", "registration:1")
+        assert isinstance(again, CouponRedemption) and again.id == first.id
+        assert (again.discount_cents, db.session.get(Coupon, coupon.id).uses) == (980, 1)
+        other = services.reserve("ONEUSE", training, "guest@example.com", "registration:2")
+        assert isinstance(other, Rejection)

@@ -396,3 +396,50 @@ def test_organizers_can_require_company_and_phone(app, client, paid_session):
     with app.app_context():
         registration = db.session.scalar(db.select(Registration))
         assert (registration.company, registration.phone) == ("Acme", "+33 1 23 45 67 89")
+
+
+def test_a_run_out_hold_shows_the_full_fee_then_holds_the_seat_again(app, client, paid_session):
+    """The coupon's use went back with the hold: the page says the fee it would charge now."""
+    manage = manage_path(register(client, paid_session["token"]))
+    apply_coupon(client, manage, "SAVE25XY")
+    assert 'data-amount="36.75"' in client.get(f"{manage}/pay").text
+    with app.app_context():
+        db.session.execute(update(Registration).values(hold_expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+        assert services.expire_holds() == 1
+        assert (
+            db.session.get(
+                Coupon, db.session.scalar(db.select(Coupon.id).where(Coupon.code == "SAVE25XY"))
+            ).uses
+            == 0
+        )
+    page = client.get(f"{manage}/pay").text
+    assert 'id="amount-due" data-amount="49.00"' in page and 'id="discount-line"' not in page
+    # Pay takes a seat again and says the coupon went: nothing is charged at a price not shown.
+    again = pay(client, manage)
+    assert again.status_code == 409
+    assert "the coupon was released" in again.text and 'data-amount="49.00"' in again.text
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Payment)) == 0
+    assert status_of(client, manage) == "pending_payment"
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_a_coupon_from_a_stale_tab_after_paying_goes_to_the_registration(app, client, paid_session, htmx):
+    manage = manage_path(register(client, paid_session["token"]))
+    stale = client.get(f"{manage}/pay").text  # the tab left open
+    pay(client, manage)
+    from tests.conftest import csrf_from
+
+    response = client.post(
+        f"{manage}/coupon",
+        data={"code": "SAVE25XY", "csrf_token": csrf_from(stale)},
+        headers={"HX-Request": "true"} if htmx else {},
+    )
+    if htmx:
+        assert response.status_code == 200 and response.headers["HX-Redirect"] == manage
+    else:
+        assert response.status_code == 303 and response.headers["Location"] == manage
+    page = client.get(manage).text
+    assert "This registration is not waiting for a payment." in page
+    assert 'data-status="confirmed"' in page

@@ -137,3 +137,58 @@ def test_one_guest_submitting_many_times_at_once_gets_one_registration(app, paym
     ids = race(app, 20, register_same)
     assert len(set(ids)) == 1
     assert counts(app, last_seats) == (2, 3)
+
+
+def test_a_coupon_applied_while_the_payment_starts_never_charges_the_wrong_amount(app, payments_sandbox):
+    """Pay and Apply pressed at the same moment (two tabs): of the payment's claim and the coupon,
+    exactly one goes first. Either the sale pays the discounted price, or the coupon is refused
+    because the sale has left; never a sale for the old price given back with a "cancelled" mail."""
+    from decimal import Decimal
+
+    from portal.accounts.models import Role
+    from portal.coupons.models import CouponRedemption
+    from portal.coupons.services import CouponInput, create_coupon
+    from portal.mail.models import OutboxMessage
+    from portal.payments.models import Payment
+
+    guests = 6
+    with app.app_context():
+        enable_ecommerce()
+        admin = make_user("admin@example.com", role=Role.ADMIN, department=None)
+        training = make_training(make_user("organizer@example.com"), fee_cents=10_000, capacity=50)
+        create_coupon(CouponInput(kind="percent", percent=Decimal("10"), code="TENOFF", max_uses=100), admin)
+        ids = [
+            services.register(training, services.GuestDetails(f"Guest {n}", f"g{n}@example.com")).id
+            for n in range(guests)
+        ]
+
+    def work(index):
+        registration_id = ids[index // 2]
+        if index % 2 == 0:
+            return services.pay(registration_id, "fake-valid-visa-nonce", ALL).status
+        outcome = services.apply_coupon(services.get_registration(registration_id), "TENOFF")
+        return type(outcome).__name__
+
+    results = race(app, 2 * guests, work)
+    assert set(results) <= {"confirmed", "Discount", "payment_in_progress"}
+    with app.app_context():
+        for registration_id in ids:
+            registration = services.get_registration(registration_id)
+            payment = db.session.get(Payment, registration.payment_id)
+            assert registration.status == "confirmed"
+            # What was charged is what was due: 100.00, or 90.00 with the coupon it kept.
+            assert payment.amount_cents == registration.price_cents - registration.discount_cents
+            assert (payment.amount_cents, payment.refunded_cents) in ((10_000, 0), (9_000, 0))
+        discounted = sum(1 for i in ids if services.get_registration(i).discount_cents)
+        committed = db.session.scalar(
+            db.select(db.func.count())
+            .select_from(CouponRedemption)
+            .where(CouponRedemption.status == "committed")
+        )
+        assert committed == discounted
+        assert db.session.scalar(db.select(db.func.count()).where(OutboxMessage.kind == "cancelled")) == 0
+        ours = set(db.session.scalars(db.select(Payment.order_id)))
+    # The sandbox serves every test of the run: only this test's sales count here. None went back.
+    sales = [sale for sale in payments_sandbox.transactions() if sale["order_id"] in ours]
+    assert len(sales) == guests
+    assert all(sale["status"] != "voided" and not sale.get("refund_ids") for sale in sales)
