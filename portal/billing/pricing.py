@@ -8,17 +8,18 @@ cost page, the pay-per-use checkout and the charge all call ``estimate``.
     teleconference-minutes = duration x teleconference participants (0 for none / internet audio)
     subtotal               = person-minutes x person-minute rate
                            + teleconference-minutes x rate of the audio type
-    tax                    = subtotal x tax rate / 100
+    estimate               = subtotal x (1 + tax rate / 100)
 
-Line totals stay exact; the subtotal is rounded half-up once to the currency's
-minor unit; tax is computed on the rounded subtotal and rounded half-up.
+Line totals stay exact, and the estimate is rounded half-up once, to the currency's minor
+unit (PRODUCT.md). The lines shown beside it add up to it: the subtotal is the exact
+subtotal rounded, and the tax line is what the rounded estimate adds to it.
 """
 
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from portal.money import round_half_up, round_to_minor
+from portal.money import round_to_minor
 
 
 class AudioType(StrEnum):
@@ -157,11 +158,12 @@ def estimate(usage: Usage, rates: Rates) -> Quote:
     teleconference_rate = rates.for_audio(usage.audio)
     person_line = person_minutes * rates.person_minute
     teleconference_line = teleconference_minutes * teleconference_rate
-    subtotal_cents = round_to_minor(person_line + teleconference_line, rates.currency)
-    tax_cents = 0
+    subtotal = person_line + teleconference_line
+    subtotal_cents = round_to_minor(subtotal, rates.currency)
+    total_cents = subtotal_cents
     if rates.tax_percent:
-        # Tax on the rounded subtotal, in minor units: round half-up once more.
-        tax_cents = round_half_up(subtotal_cents * rates.tax_percent / 100)
+        # Taxed exactly, then rounded once: rounding the subtotal first could add a cent.
+        total_cents = round_to_minor(subtotal * (1 + rates.tax_percent / 100), rates.currency)
     return Quote(
         usage=usage,
         rates=rates,
@@ -171,8 +173,8 @@ def estimate(usage: Usage, rates: Rates) -> Quote:
         person_line=person_line,
         teleconference_line=teleconference_line,
         subtotal_cents=subtotal_cents,
-        tax_cents=tax_cents,
-        total_cents=subtotal_cents + tax_cents,
+        tax_cents=total_cents - subtotal_cents,
+        total_cents=total_cents,
     )
 
 

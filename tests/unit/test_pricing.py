@@ -5,8 +5,8 @@
     teleconference-minutes = duration x teleconference participants (0 for none / internet)
     subtotal               = person-minutes x person-minute rate
                            + teleconference-minutes x audio rate   (rounded half-up once)
-    tax                    = subtotal (minor units) x tax % / 100  (rounded half-up)
-    total                  = subtotal + tax
+    total                  = exact subtotal x (1 + tax % / 100)    (rounded half-up once)
+    tax                    = total - the rounded subtotal          (the lines add up)
 
 Every expected value in the tables below was computed by hand.
 """
@@ -140,11 +140,20 @@ EXACT_CASES = [
         id="tax-8.25-percent",
     ),
     pytest.param(
-        # subtotal 0.025 -> 3 cents; tax on the rounded 3 cents: 1.5 -> 2 (on 2.5 it would be 1)
+        # 0.025 x 1.5 = 0.0375 -> 4 cents, rounded once (taxing the rounded 3 cents would give 5);
+        # the subtotal line shows 3, the tax line the 1 cent the estimate adds
         Usage(2, 0, A.INTERNET, 0),
         usd(tax_percent=D("50")),
-        (2, 0, "0.0250", "0", 3, 2, 5),
-        id="tax-on-rounded-subtotal",
+        (2, 0, "0.0250", "0", 3, 1, 4),
+        id="taxed-estimate-rounded-once",
+    ),
+    pytest.param(
+        # 54 x 0.0125 = 0.675; x 1.0825 = 0.7306875 -> 73 cents. Rounding twice (0.68, then 5.61
+        # cents of tax -> 6) would charge 74.
+        Usage(9, 5, A.NONE, 0),
+        usd(tax_percent=D("8.25")),
+        (54, 0, "0.6750", "0", 68, 5, 73),
+        id="tax-rounded-once-not-twice",
     ),
     pytest.param(
         Usage(60, 10, A.INTERNET, 0),
@@ -471,10 +480,13 @@ def test_subtotal_is_the_exact_sum_rounded_half_up_once(usage, rates):
 
 
 @given(usage=usages(), rates=rates_strategy())
-def test_tax_is_rounded_half_up_on_the_rounded_subtotal(usage, rates):
+def test_the_taxed_estimate_is_rounded_once_and_its_lines_add_up(usage, rates):
     quote = estimate(usage, rates)
-    exact_tax = quote.subtotal_cents * (rates.tax_percent or D(0)) / 100
-    assert quote.tax_cents - D("0.5") <= exact_tax < quote.tax_cents + D("0.5")
+    exact = (quote.person_line + quote.teleconference_line) * (1 + (rates.tax_percent or D(0)) / 100)
+    exact_minor = exact * 10 ** minor_digits(rates.currency)
+    # Half-up: within half a minor unit below, and less than half above.
+    assert quote.total_cents - D("0.5") <= exact_minor < quote.total_cents + D("0.5")
+    assert quote.subtotal_cents + quote.tax_cents == quote.total_cents
 
 
 @given(

@@ -102,13 +102,22 @@ def test_estimate_without_htmx_renders_the_full_page_with_values_kept(organizer)
     assert 'value="90"' in response.text and 'value="Negotiation basics"' in response.text
 
 
-def test_tax_is_added_on_the_rounded_subtotal(app, organizer):
+def test_tax_is_added_and_the_estimate_rounded_once(app, organizer):
     with app.app_context():
         set_settings(tax_percent=Decimal("8.25"))
     response = post(organizer, htmx=True, intent="estimate", **form_data())
-    # subtotal 29.85; tax 2.462625 -> 2.46; total 32.31
+    # 29.85 x 1.0825 = 32.312625 -> 32.31; the tax line is what it adds: 2.46
     assert 'data-total="32.31"' in response.text
     assert "$2.46" in response.text and "$32.31" in response.text
+    assert "Tax (8.25%)" in response.text
+
+
+def test_a_tax_rate_shows_every_digit_it_was_set_with(app, organizer):
+    with app.app_context():
+        set_settings(tax_percent=Decimal("8.1234"))
+    response = post(organizer, htmx=True, intent="estimate", **form_data())
+    # 29.85 x 1.081234 = 32.2748349 -> 32.27
+    assert "Tax (8.1234%)" in response.text and 'data-total="32.27"' in response.text
 
 
 def test_estimate_panel_shows_rates_and_line_totals(organizer):
