@@ -419,3 +419,23 @@ def test_a_draft_left_unpaid_is_scheduled_once_pay_per_use_is_off(app, organizer
     assert response.headers["Location"] == f"/sessions/{training.id}"
     assert session(app).status == "scheduled"
     assert organizer.get(f"/s/{training.public_token}").status_code == 200
+
+
+def test_a_session_scheduled_before_pay_per_use_asks_for_its_cost_not_a_difference(app, organizer):
+    with app.app_context():
+        set_settings(pay_per_use_enabled=False)
+    submit(organizer)
+    training = session(app)
+    with app.app_context():
+        set_settings(pay_per_use_enabled=True)
+    detail = organizer.get(f"/sessions/{training.id}").text
+    assert "Pay the session's estimated cost ($29.85) before it can start." in detail
+    assert "rose after it was paid" not in detail
+    organizer.post(f"/sessions/{training.id}/start", data={"csrf_token": csrf_from(detail)})
+    assert session(app).status == "scheduled"  # not before it is paid
+    continue_and_pay(organizer, training.id)
+    organizer.post(
+        f"/sessions/{training.id}/start",
+        data={"csrf_token": csrf_from(organizer.get(f"/sessions/{training.id}").text)},
+    )
+    assert session(app).status == "started"
