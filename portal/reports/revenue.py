@@ -20,6 +20,7 @@ from portal.payments.ledger import charged_sum, day_start, movements, refunded_s
 from portal.payments.models import Payment, Purpose
 from portal.registration.models import Registration, RegistrationStatus
 from portal.trainings.models import TrainingSession
+from portal.trainings.status import SessionStatus
 
 
 @dataclass(frozen=True)
@@ -94,12 +95,16 @@ def _registrations():
 
 
 def _sessions_in_report(flt: RevenueFilter):
-    """Sessions with a guest fee or a guest payment, filtered by start day and organizer."""
+    """Sessions with a guest fee or a guest payment, filtered by start day and organizer.
+
+    An unpaid pay-per-use draft is not published: no guest could pay its fee yet.
+    """
     # Per session (the session's payments index), not a list of every session ever paid for.
     has_payments = exists().where(
         Payment.training_session_id == TrainingSession.id, Payment.purpose == Purpose.GUEST_FEE
     )
-    conditions = [or_(TrainingSession.fee_cents > 0, has_payments)]
+    published_with_fee = (TrainingSession.fee_cents > 0) & (TrainingSession.status != SessionStatus.DRAFT)
+    conditions = [or_(published_with_fee, has_payments)]
     if flt.start:
         conditions.append(TrainingSession.start_at >= day_start(flt.start, flt.zone))
     if flt.end:

@@ -175,6 +175,28 @@ def test_revenue_per_session_has_gross_discounts_refunds_net_and_registrations(c
     assert tuple(total[key] for key in figures) == ("2", "4", "211.10", "4.90", "59.00", "152.10")
 
 
+def test_an_unpaid_draft_with_a_fee_is_not_in_the_revenue_report(app, client, history):
+    from datetime import timedelta
+
+    from portal.admin.services import get_settings
+    from portal.billing.pricing import AudioType
+    from portal.database import utcnow
+    from portal.trainings.services import SessionDetails, save_draft
+
+    with app.app_context():
+        details = SessionDetails(
+            title="Not published", description="", start_at=utcnow() + timedelta(days=5), timezone="UTC",
+            duration_minutes=60, capacity=10, expected_attendees=5, audio=AudioType.INTERNET,
+            teleconference_participants=0, fee_cents=3000,
+        )  # fmt: skip
+        draft = save_draft(user("sales@example.com"), details, get_settings(), "schedule")
+        assert (draft.status, draft.fee_cents) == ("draft", 3000)
+    login(client, "admin@example.com")
+    page = client.get("/admin/reports/sessions").text
+    ids = {row["session-id"] for row in page_rows(page, "revenue-row")}
+    assert ids == {str(history["a"]), str(history["b"])} and str(draft.id) not in ids
+
+
 def test_revenue_per_session_equals_the_ledger_for_guest_fees(client, history):
     login(client, "admin@example.com")
     ledger_total = totals_of(client.get(f"{LEDGER}?purpose=guest_fee").text, "ledger-total")
