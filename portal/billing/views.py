@@ -113,6 +113,9 @@ def pay(session_id: int, payment_id: int):
         else:
             deliver_queued()
             _flash_outcome(payment)
+            if payment.status in ("declined", "gateway_rejected", "failed"):
+                # Declined: straight back to a payment form (a new attempt) to try another card.
+                return _pay_again(training)
             return redirect(url_for("trainings.detail", session_id=training.id), code=303)
     return render_template(
         "billing/pay.html",
@@ -123,6 +126,17 @@ def pay(session_id: int, payment_id: int):
         component=component_context(get_settings(), payment.amount_cents, payment.currency),
         payment_error=error,
     ), (422 if error else 200)
+
+
+def _pay_again(training):
+    try:
+        retry = services.checkout(training)
+    except services.BillingError as exc:  # e.g. the budget changed meanwhile: the estimate says why
+        flash(str(MESSAGES[exc.code]), "error")
+        return redirect(url_for("billing.estimate_page", session_id=training.id), code=303)
+    if retry is None:
+        return redirect(url_for("trainings.detail", session_id=training.id), code=303)
+    return redirect(url_for("billing.pay", session_id=training.id, payment_id=retry.id), code=303)
 
 
 def _flash_outcome(payment) -> None:

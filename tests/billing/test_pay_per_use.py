@@ -135,17 +135,20 @@ def test_recording_a_charge_again_changes_nothing_and_leaves_the_session_unlocke
         assert charges == [2985] and db.session.get(TrainingSession, training.id).paid_cents == 2985
 
 
-def test_a_decline_leaves_an_unpaid_draft_that_can_be_paid_later(app, organizer):
+def test_a_decline_goes_back_to_a_payment_form_and_the_draft_waits(app, organizer):
     submit(organizer)
     training = session(app)
     response, _ = continue_and_pay(organizer, training.id, "fake-processor-declined-visa-nonce")
-    page = organizer.get(response.headers["Location"]).text
-    assert (
-        'data-status="draft"' in page
-        and "Your card was declined by the bank." in page
-        and ">Pay now</a>" in page
+    again_url = response.headers["Location"]
+    assert again_url.startswith(f"/sessions/{training.id}/pay/")  # a new attempt, not the declined one
+    again = organizer.get(again_url).text
+    assert "Your card was declined by the bank." in again and 'data-amount="29.85"' in again
+    detail = organizer.get(f"/sessions/{training.id}").text
+    assert 'data-status="draft"' in detail and ">Pay now</a>" in detail
+    paid = organizer.post(
+        again_url, data={"payment_method_nonce": "fake-valid-visa-nonce", "csrf_token": csrf_from(again)}
     )
-    continue_and_pay(organizer, training.id)
+    assert paid.headers["Location"] == f"/sessions/{training.id}"
     assert session(app).status == "scheduled"
 
 
