@@ -1193,3 +1193,35 @@ def test_the_report_and_its_csv_cost_the_same_queries_for_few_or_many_coupons(ap
     assert count_queries(app, admin, "/coupons/report?by=coupon&page=7") == few["coupon"]
     count, body = queries_and_body(app, admin, "/coupons/report?by=coupon&format=csv")
     assert count == few_csv and len(body.splitlines()) == 1 + 1202
+
+
+@pytest.mark.parametrize(
+    "change, status",
+    [
+        ({"valid_until": -1}, "Expired"),
+        ({"valid_from": +1}, "Not yet valid"),
+        ({"uses": 5}, "Used up"),
+        ({}, "Active"),
+    ],
+    ids=["expired", "not-yet-valid", "used-up", "active"],
+)
+def test_a_coupons_status_says_whether_a_guest_can_use_it_now(app, admin, site, change, status):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from portal.database import utcnow
+
+    coupon_id = make_coupon(app, site, code="STATE", max_uses=5)
+    values = {
+        key: utcnow() + timedelta(days=days) if key.startswith("valid_") else days
+        for key, days in change.items()
+    }
+    if values:
+        with app.app_context():
+            db.session.execute(update(Coupon).where(Coupon.id == coupon_id).values(**values))
+            db.session.commit()
+    detail = admin.get(f"/coupons/{coupon_id}").text
+    assert f'id="coupon-status" data-active="yes">{status}</strong>' in detail
+    if "valid_from" in change:
+        assert "not yet valid" in admin.get("/coupons/").text
