@@ -154,6 +154,10 @@ def test_a_covering_coupon_confirms_without_payment(app, client, paid_session, p
     )
     assert pay(client, manage, nonce="").status_code == 303
     assert status_of(client, manage) == "confirmed"
+    # Its receipt: the fee, the coupon that covered it, nothing paid.
+    receipt = client.get(manage).text.split('id="receipt"')[1].split("</dl>")[0]
+    assert "$49.00" in receipt and "Coupon FREEPASS" in receipt and "−$49.00" in receipt
+    assert "<dt>Paid</dt><dd>$0.00</dd>" in receipt and "Transaction" not in receipt
     with app.app_context():
         registration = db.session.scalar(db.select(Registration))
         assert registration.payment_id is None
