@@ -365,11 +365,17 @@ def after_edit(training: TrainingSession) -> int:
     return balance_cents(training, quote)
 
 
+def cancel_refund_cents(training: TrainingSession) -> int:
+    """What cancelling the session gives back of its pay-per-use payments (before it starts)."""
+    if training.status == SessionStatus.STARTED or not get_settings().pay_per_use_refundable:
+        return 0
+    return max(training.paid_cents, 0)
+
+
 def cancel_paid(training: TrainingSession) -> int:
     """A paid session cancelled before it started: refund it when the site's policy says so."""
-    if training.paid_cents <= 0 or not get_settings().pay_per_use_refundable:
-        return 0
-    return refund(training, training.paid_cents, "session cancelled")
+    amount = cancel_refund_cents(training)
+    return refund(training, amount, "session cancelled") if amount else 0
 
 
 def settle_owed_refunds() -> int:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import lazyload
 from wtforms.validators import ValidationError
 
 from portal import money
+from portal.billing import services as billing
 from portal.csvutil import stream_csv
 from portal.database import stream_objects
 from portal.extensions import db
@@ -459,5 +460,6 @@ def cancel_preview(session_id: int):
         training=training,
         plan=plan,
         total_cents=sum(refund for _registration, refund in plan),
+        pay_per_use_refund_cents=billing.cancel_refund_cents(training),
         in_flight=lambda r: r.payment is not None and r.payment.status in ("processing", "unknown"),
     )

@@ -222,6 +222,16 @@ def test_cancelling_a_paid_session_before_it_starts_follows_the_policy(app, orga
     training = session(app)
     continue_and_pay(organizer, training.id)
     preview = organizer.get(f"/sessions/{training.id}/cancel")
+    # The preview says what happens to the organizer's own payment.
+    said = (
+        "What you paid for this session's estimated cost is refunded: $29.85."
+        if refundable
+        else "What you paid for this session's estimated cost ($29.85) is not refunded under the site's "
+        "policy."
+    )
+    assert said in preview.text
+    amount = "29.85" if refundable else "0.00"
+    assert f'id="pay-per-use-refund" data-amount="{amount}"' in preview.text
     organizer.post(f"/sessions/{training.id}/cancel", data={"csrf_token": csrf_from(preview.text)})
     with app.app_context():
         assert db.session.scalar(db.select(Payment)).status == status
