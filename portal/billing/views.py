@@ -37,6 +37,15 @@ MESSAGES = {
 }
 
 
+# Where a guest's wording ("tell the organizer") does not fit the organizer paying.
+ORGANIZER_FAILURES = {
+    "currency_not_supported": _l(
+        "Payments in this currency are not set up yet. Nothing was charged; "
+        "ask a site administrator to set them up."
+    ),
+}
+
+
 def _session_or_404(session_id: int):
     if not get_settings().pay_per_use:
         abort(404)
@@ -109,7 +118,7 @@ def pay(session_id: int, payment_id: int):
                 return redirect(url_for("billing.estimate_page", session_id=training.id), code=303)
             error = str(MESSAGES[exc.code])
         except PaymentError as exc:
-            error = failure_message(exc.code)
+            error = str(ORGANIZER_FAILURES.get(exc.code) or failure_message(exc.code))
         else:
             deliver_queued()
             _flash_outcome(payment)

@@ -452,3 +452,14 @@ def test_a_session_scheduled_before_pay_per_use_asks_for_its_cost_not_a_differen
         data={"csrf_token": csrf_from(organizer.get(f"/sessions/{training.id}").text)},
     )
     assert session(app).status == "started"
+
+
+def test_an_organizer_paying_in_a_currency_not_set_up_is_told_to_ask_an_administrator(app, organizer):
+    with app.app_context():
+        set_settings(currency="EUR")  # the test gateway has a merchant account for USD only
+    submit(organizer)
+    training = session(app)
+    response, _ = continue_and_pay(organizer, training.id)
+    assert response.status_code == 422
+    assert "Nothing was charged; ask a site administrator to set them up." in response.text
+    assert "tell the organizer" not in response.text
