@@ -124,6 +124,9 @@ def checkout(training: TrainingSession) -> Payment | None:
                 _publish(training)
                 audit.record("pay_per_use.nothing_to_pay", training, intent=intent)
             db.session.commit()
+            if due < 0:
+                # Paid for a higher estimate, then lowered before it was published: the rest goes back.
+                refund(training, -due, "estimate lowered")
             return None
         raise BillingError("nothing_to_pay")
     _check_budget(training, due)
@@ -222,6 +225,10 @@ def record_charge(payment: Payment) -> None:
         department=training.organizer.department_id,
     )
     db.session.commit()
+    excess = -balance_cents(training)
+    if excess > 0:
+        # It paid for an estimate lowered since (its page was opened before): the rest goes back.
+        refund(training, excess, "estimate lowered")
 
 
 def _publish(training: TrainingSession) -> None:

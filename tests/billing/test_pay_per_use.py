@@ -463,3 +463,25 @@ def test_an_organizer_paying_in_a_currency_not_set_up_is_told_to_ask_an_administ
     assert response.status_code == 422
     assert "Nothing was charged; ask a site administrator to set them up." in response.text
     assert "tell the organizer" not in response.text
+
+
+def test_a_payment_for_more_than_the_lowered_estimate_gives_the_rest_back(app, organizer, payments_sandbox):
+    submit(organizer, duration_minutes="120")  # 59.70
+    training = session(app)
+    estimate = organizer.get(f"/sessions/{training.id}/estimate")
+    organizer.post(f"/sessions/{training.id}/checkout", data={"csrf_token": csrf_from(estimate.text)})
+    submit(organizer, f"/sessions/{training.id}/edit", duration_minutes="60")  # lowered to 29.85
+    with app.app_context():
+        # The payment for 59.70 still gets through (from the gateway's own page, or the reconciler).
+        attempt = db.session.scalar(db.select(Payment))
+        paid = payments.pay(attempt.id, "fake-valid-visa-nonce", payments.AllowedMethods(True, True, True))
+        billing.on_pay_per_use_payment(paid)
+        sale_id = paid.gateway_transaction_id
+    row = session(app)
+    # Paid in full: published. The sale is not settled yet, so the 29.85 too much waits, owed.
+    assert (row.status, row.paid_cents, row.refund_owed_cents) == ("scheduled", 5970, 2985)
+    with app.app_context():
+        payments.gateway().settle(sale_id)
+        assert billing.settle_owed_refunds() == 2985
+        row = db.session.get(TrainingSession, training.id)
+        assert (row.paid_cents, row.refund_owed_cents) == (2985, 0)
