@@ -213,7 +213,8 @@ def record_charge(payment: Payment) -> None:
         .values(paid_cents=TrainingSession.paid_cents + payment.amount_cents)
     )
     db.session.refresh(training)
-    if training.status == SessionStatus.DRAFT and training.pending_intent and balance_cents(training) <= 0:
+    balance = balance_cents(training)
+    if training.status == SessionStatus.DRAFT and training.pending_intent and balance <= 0:
         # Only a draft paid in full is published: a payment for an older, lower estimate is kept
         # (paid_cents) and the rest is still to pay.
         _publish(training)
@@ -225,10 +226,9 @@ def record_charge(payment: Payment) -> None:
         department=training.organizer.department_id,
     )
     db.session.commit()
-    excess = -balance_cents(training)
-    if excess > 0:
+    if balance < 0:
         # It paid for an estimate lowered since (its page was opened before): the rest goes back.
-        refund(training, excess, "estimate lowered")
+        refund(training, -balance, "estimate lowered")
 
 
 def _publish(training: TrainingSession) -> None:

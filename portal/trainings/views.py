@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from portal.admin.services import get_settings
 from portal.billing import services as billing
-from portal.billing.pricing import AudioType, estimate, rates_for
+from portal.billing.pricing import AudioType, estimate
 from portal.database import utcnow
 from portal.extensions import db
 from portal.i18n import format_money
@@ -88,9 +88,8 @@ def _render_form(form: SessionCostForm, training, status: int = 200):
     """The scheduling page, or only its estimate panel for htmx."""
     settings = get_settings()
     usage = form.usage() if settings.pay_per_use else None
-    rates = settings.rates()
-    if training is not None:
-        rates = rates_for(training.currency, training.estimate_snapshot, rates)
+    # A session already made is priced in its own currency (billing.session_rates).
+    rates = billing.session_rates(training) if training is not None else settings.rates()
     return render_page_or_fragment(
         "trainings/form.html",
         "trainings/_estimate.html",
