@@ -27,7 +27,7 @@ from portal.i18n import recipient_locale
 from portal.mail import services as mail
 from portal.payments import services as payments
 from portal.payments.models import Payment, Purpose
-from portal.payments.status import PAID
+from portal.payments.status import OPEN, PAID, PaymentStatus
 from portal.registration.calendar import invitation
 from portal.registration.links import manage_url
 from portal.registration.models import (
@@ -254,10 +254,15 @@ def get_registration(registration_id: int) -> Registration | None:
 # -- coupons on the Payment information page ----------------------------------------
 
 
+# An attempt in one of these has sent its sale: being charged, outcome unknown, or paid (its seat
+# not confirmed yet). Its price can no longer change.
+_SALE_LEFT = sorted(str(status) for status in (OPEN | PAID) - {PaymentStatus.PENDING})
+
+
 def _require_hold(registration: Registration) -> None:
     if registration.status != R.PENDING_PAYMENT:
         raise RegistrationError("not_awaiting_payment", registration)
-    if registration.payment is not None and registration.payment.status in ("processing", "unknown"):
+    if registration.payment is not None and registration.payment.status in _SALE_LEFT:
         raise RegistrationError("payment_in_progress", registration)
 
 
@@ -275,7 +280,7 @@ def _attempt_follows_price(registration: Registration) -> None:
     db.session.execute(
         update(Payment).where(*ours, Payment.status == "pending").values(updated_at=utcnow(), **values)
     )
-    if db.session.scalar(select(Payment.id).where(*ours, Payment.status.in_(("processing", "unknown")))):
+    if db.session.scalar(select(Payment.id).where(*ours, Payment.status.in_(_SALE_LEFT))):
         db.session.rollback()
         raise RegistrationError("payment_in_progress", registration)
 

@@ -73,6 +73,41 @@ def test_an_attempt_opened_before_a_covering_coupon_is_never_charged(app, shop, 
     assert seat_count_matches(app, shop)
 
 
+def test_a_coupon_applied_after_the_sale_went_through_is_refused(app, shop, payments_sandbox):
+    """Once the sale is recorded, and before its seat is confirmed (the two requests of a guest
+    pressing Pay and Apply at once; or a crash in between), the price must not change: the coupon
+    is refused, and the sale confirms the seat it paid for, with nothing given back."""
+    with app.app_context():
+        admin = make_user("admin2@example.com", role=Role.ADMIN, department=None)
+        coupons.create_coupon(CouponInput(kind="percent", percent=Decimal("10"), code="TENOFF"), admin)
+        registration = guest(app, shop, "between@example.com")
+        hold_ends = registration.hold_expires_at
+        services.pay(registration.id, "fake-valid-visa-nonce", ALL)
+        payment_id = services.get_registration(registration.id).payment_id
+        # The state between the two: the sale recorded, the seat's confirmation not yet committed.
+        db.session.execute(
+            update(Registration)
+            .where(Registration.id == registration.id)
+            .values(status="pending_payment", confirmed_at=None, hold_expires_at=hold_ends)
+        )
+        db.session.commit()
+
+        with pytest.raises(services.RegistrationError) as refused:
+            services.apply_coupon(services.get_registration(registration.id), "TENOFF")
+        assert refused.value.code == "payment_in_progress"
+        assert services.get_registration(registration.id).discount_cents == 0
+        assert db.session.scalar(db.select(Coupon.uses).where(Coupon.code == "TENOFF")) == 0
+
+        assert services.settle_paid(registration.id, payment_id).status == "confirmed"
+        payment = db.session.get(Payment, payment_id)
+        assert (payment.amount_cents, payment.refunded_cents, payment.status) == (
+            4900,
+            0,
+            "submitted_for_settlement",
+        )
+    assert seat_count_matches(app, shop)
+
+
 def test_settling_twice_confirms_once_and_keeps_the_money(app, shop, payments_sandbox):
     with app.app_context():
         registration = guest(app, shop, "twice@example.com")

@@ -18,7 +18,7 @@ ALL = AllowedMethods(credit_card=True, debit_card=True, paypal=True)
 
 
 def race(app, count, work):
-    barrier, results = threading.Barrier(count), []
+    barrier, results, crashes = threading.Barrier(count), [], []
 
     def run(index):
         with app.app_context():
@@ -27,6 +27,8 @@ def race(app, count, work):
                 results.append(work(index))
             except (services.RegistrationError, PaymentError) as exc:
                 results.append(exc.code)
+            except Exception as exc:  # named in the assertion below, not lost in a thread
+                crashes.append(f"{type(exc).__name__}: {exc}")
             finally:
                 db.session.remove()
 
@@ -35,6 +37,7 @@ def race(app, count, work):
         thread.start()
     for thread in threads:
         thread.join(120)
+    assert not crashes
     assert len(results) == count
     return results
 
