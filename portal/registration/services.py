@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask import render_template
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, exists, func, select, text, update
+from sqlalchemy import bindparam, case, exists, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.admin import audit
@@ -82,7 +82,11 @@ _RUN_OUT_HOLD = (
     & ~_PAYMENT_KEEPS_HOLD
 )
 _COUNT_RUN_OUT_HOLDS = select(func.count()).select_from(Registration).where(_RUN_OUT_HOLD)
-_RUN_OUT_HOLD_IDS = select(Registration.id).where(_RUN_OUT_HOLD)
+# Locked in id order (PostgreSQL; SQLite's writers take turns anyway): two registrations ending
+# overlapping sets of holds take their locks in one order, and never wait on each other in a circle.
+_RUN_OUT_HOLD_IDS = (
+    select(Registration.id).where(_RUN_OUT_HOLD).order_by(Registration.id).with_for_update(of=Registration)
+)
 _TAKE_SEAT = (
     update(TrainingSession)
     .where(
@@ -130,22 +134,29 @@ def _expire_holds_of(training_id: int, now: datetime) -> int:
     A hold whose payment is being charged right now (or whose outcome is unknown)
     is left alone: the guest may have paid.
     """
-    # Ids, not objects: on every registration this query usually finds nothing.
+    # Ids, not objects: on every registration this query usually finds nothing. The holds are
+    # locked, in id order, before the session's seat count is: ending them one by one, each
+    # followed by its seat, interleaved those locks, and two registrations could deadlock.
     expired = db.session.scalars(_RUN_OUT_HOLD_IDS, {"training_id": training_id, "now": now}).all()
-    count = 0
+    if not expired:
+        return 0
+    db.session.execute(
+        update(Registration)
+        .where(Registration.id.in_(expired))
+        # The coupon's use goes back with the hold, so does its discount: the page shows the
+        # full fee (the code stays, for the message when the guest takes a seat again).
+        .values(status=R.EXPIRED, discount_cents=0, updated_at=now)
+    )
+    taken = TrainingSession.seats_taken
+    db.session.execute(
+        update(TrainingSession)
+        .where(TrainingSession.id == training_id)
+        .values(seats_taken=case((taken > len(expired), taken - len(expired)), else_=0))
+        .execution_options(synchronize_session=False)
+    )
     for registration_id in expired:
-        ended = db.session.execute(
-            update(Registration)
-            .where(Registration.id == registration_id, Registration.status == R.PENDING_PAYMENT)
-            # The coupon's use goes back with the hold, so does its discount: the page shows the
-            # full fee (the code stays, for the message when the guest takes a seat again).
-            .values(status=R.EXPIRED, discount_cents=0, updated_at=now)
-        ).rowcount
-        if ended:
-            _give_seat_back(training_id)
-            coupons.release(reference_of(registration_id))
-            count += 1
-    return count
+        coupons.release(reference_of(registration_id))
+    return len(expired)
 
 
 # -- registering --------------------------------------------------------------------

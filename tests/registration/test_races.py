@@ -195,3 +195,86 @@ def test_a_coupon_applied_while_the_payment_starts_never_charges_the_wrong_amoun
     sales = [sale for sale in payments_sandbox.transactions() if sale["order_id"] in ours]
     assert len(sales) == guests
     assert all(sale["status"] != "voided" and not sale.get("refund_ids") for sale in sales)
+
+
+def wait_until_blocked(app, seconds: float = 10.0) -> None:
+    """Until another connection of this database waits on a row lock (PostgreSQL); SQLite's writer
+    waits on the file lock, which no view shows: a moment is given instead."""
+    import time
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            time.sleep(0.5)
+            return
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            waiting = db.session.scalar(
+                db.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                )
+            )
+            db.session.rollback()
+            if waiting:
+                return
+            time.sleep(0.02)
+        raise AssertionError("the registration never waited for the locked hold")
+
+
+def test_a_newcomer_ending_run_out_holds_while_one_is_being_cancelled_does_not_deadlock(app, last_seats):
+    """A guest cancels a hold that has run out (the hold's row locked, then its seat given back) while
+    a newcomer's registration ends the run-out holds. The newcomer takes the holds' locks before the
+    seat count's: it waits for the cancel, instead of holding the count the cancel waits for."""
+    with app.app_context():
+        training = db.session.get(TrainingSession, last_seats)
+        first, second = (
+            services.register(training, services.GuestDetails(f"Holder {n}", f"holder{n}@example.com")).id
+            for n in range(2)
+        )
+        db.session.execute(
+            update(Registration)
+            .values(hold_expires_at=utcnow() - timedelta(seconds=1))
+            .where(Registration.id.in_([first, second]))
+        )
+        db.session.commit()
+        assert db.session.get(TrainingSession, last_seats).seats_taken == 4
+        engine = db.engine
+
+    outcome = []
+
+    def newcomer():
+        with app.app_context():
+            try:
+                training = db.session.get(TrainingSession, last_seats)
+                registration = services.register(training, services.GuestDetails("New", "new@example.com"))
+                outcome.append(registration.status)
+            except Exception as exc:
+                outcome.append(f"{type(exc).__name__}: {exc}")
+            finally:
+                db.session.remove()
+
+    with engine.connect() as cancel:  # the cancel's statements, in its order, held open in between
+        # FOR UPDATE on PostgreSQL; on SQLite the connection's BEGIN IMMEDIATE holds the writer's lock.
+        cancel.execute(db.select(Registration.id).where(Registration.id == second).with_for_update())
+        thread = threading.Thread(target=newcomer)
+        thread.start()
+        wait_until_blocked(app)
+        cancel.execute(
+            db.text("UPDATE training_sessions SET seats_taken = seats_taken - 1 WHERE id = :id"),
+            {"id": last_seats},
+        )
+        cancel.execute(
+            db.text("UPDATE registrations SET status = 'cancelled' WHERE id = :id"), {"id": second}
+        )
+        cancel.commit()
+        thread.join(30)
+
+    assert outcome == ["pending_payment"]
+    with app.app_context():
+        statuses = {
+            registration_id: services.get_registration(registration_id).status
+            for registration_id in (first, second)
+        }
+        assert statuses == {first: "expired", second: "cancelled"}
+        # 2 paid, the newcomer's hold; the two run-out holds' seats went back, once each.
+        assert db.session.get(TrainingSession, last_seats).seats_taken == 3
