@@ -134,9 +134,10 @@ def _expire_holds_of(training_id: int, now: datetime) -> int:
     A hold whose payment is being charged right now (or whose outcome is unknown)
     is left alone: the guest may have paid.
     """
-    # Ids, not objects: on every registration this query usually finds nothing. The holds are
-    # locked, in id order, before the session's seat count is: ending them one by one, each
-    # followed by its seat, interleaved those locks, and two registrations could deadlock.
+    # Ids, not objects: on every registration this query usually finds nothing. Lock order on
+    # PostgreSQL, everywhere: a registration's own row, the run-out holds (in id order), the
+    # session's seat count, coupons. Ending holds one by one, each followed by its seat,
+    # interleaved the last two, and two registrations could deadlock.
     expired = db.session.scalars(_RUN_OUT_HOLD_IDS, {"training_id": training_id, "now": now}).all()
     if not expired:
         return 0
@@ -392,23 +393,19 @@ def pay(registration_id: int, nonce: str, allowed: payments.AllowedMethods) -> R
 
 def _retake_seat(registration: Registration) -> None:
     now = utcnow()
+    # Its own row first, as settle_paid and cancel take it: then the other holds, then the seats.
+    registration = _locked(registration.id)
+    if registration.status != R.EXPIRED:
+        db.session.rollback()
+        raise RegistrationError("not_awaiting_payment", registration)
     _expire_holds_of(registration.training_session_id, now)
     if not _take_seat(registration.training_session_id):
         db.session.commit()
         raise RegistrationError("full", registration)
-    moved = db.session.execute(
-        update(Registration)
-        .where(Registration.id == registration.id, Registration.status == R.EXPIRED)
-        .values(
-            status=R.PENDING_PAYMENT,
-            hold_expires_at=now + timedelta(minutes=get_settings().hold_minutes),
-            discount_cents=0,
-            coupon_code=None,
-        )
-    ).rowcount
-    if not moved:
-        db.session.rollback()
-        raise RegistrationError("not_awaiting_payment", registration)
+    registration.status = R.PENDING_PAYMENT
+    registration.hold_expires_at = now + timedelta(minutes=get_settings().hold_minutes)
+    registration.discount_cents = 0
+    registration.coupon_code = None
     db.session.commit()
 
 
