@@ -104,6 +104,7 @@ ACTION_LABELS = {
     "registration.cancelled": _l("Registration cancelled"),
     "registration.refunded": _l("Registration refunded"),
     "registration.paid_without_seat": _l("Payment arrived without a seat"),
+    "registration.fee_waived": _l("Guest fee waived (guest fees turned off)"),
     "user.invited": _l("User invited"),
     "user.invitation_resent": _l("Invitation sent again"),
     "user.invitation_accepted": _l("Invitation accepted"),

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from portal.accounts.access import admin_required
 from portal.admin import audit
@@ -34,6 +35,7 @@ from portal.extensions import db
 from portal.i18n import select_timezone
 from portal.mail.models import OutboxMessage
 from portal.pagination import page_of
+from portal.registration import services as registrations
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -58,8 +60,20 @@ def audit_detail_lines(entry) -> list[tuple[str, str]]:
 def settings():
     form = SettingsForm(obj=get_settings())
     if form.validate_on_submit():
+        charged_fees = get_settings().fee_based
         update_settings({field: getattr(form, field).data for field in SETTING_FIELDS})
         flash(_("Settings saved."), "success")
+        if charged_fees and not get_settings().fee_based:
+            freed = registrations.free_held_seats()
+            if freed:
+                flash(
+                    ngettext(
+                        "%(num)d guest holding a seat no longer pays a fee and can confirm it for free.",
+                        "%(num)d guests holding a seat no longer pay a fee and can confirm them for free.",
+                        freed,
+                    ),
+                    "success",
+                )
         return redirect(url_for("admin.settings"), code=303)
     status = 422 if form.is_submitted() else 200
     return render_template("admin/settings.html", form=form), status

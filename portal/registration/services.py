@@ -391,6 +391,38 @@ def pay(registration_id: int, nonce: str, allowed: payments.AllowedMethods) -> R
     return get_registration(registration_id)
 
 
+def free_held_seats() -> int:
+    """The site stopped charging guest fees (fee-based training or e-commerce turned off): seats
+    held at a price become free, as they are for guests registering now. Their coupon uses go back
+    and an attempt not yet sent is never charged; a guest whose payment is already on its way
+    pays the price it was sent for. Returns how many holds were freed."""
+    held = db.session.scalars(
+        select(Registration.id)
+        .where(Registration.status == R.PENDING_PAYMENT, Registration.price_cents > 0)
+        .order_by(Registration.id)
+    ).all()
+    freed = 0
+    for registration_id in held:
+        registration = _locked(registration_id)
+        payment = registration.payment
+        if (
+            registration.status != R.PENDING_PAYMENT
+            or not registration.price_cents
+            or (payment is not None and payment.status in _SALE_LEFT)
+        ):
+            db.session.commit()
+            continue
+        coupons.release(registration.reference)
+        registration.price_cents = 0
+        registration.discount_cents = 0
+        registration.coupon_code = None
+        _attempt_follows_price(registration)
+        audit.record("registration.fee_waived", registration, email=registration.email)
+        db.session.commit()
+        freed += 1
+    return freed
+
+
 def _retake_seat(registration: Registration) -> None:
     now = utcnow()
     # Its own row first, as settle_paid and cancel take it: then the other holds, then the seats.
@@ -402,8 +434,11 @@ def _retake_seat(registration: Registration) -> None:
     if not _take_seat(registration.training_session_id):
         db.session.commit()
         raise RegistrationError("full", registration)
+    settings = get_settings()
     registration.status = R.PENDING_PAYMENT
-    registration.hold_expires_at = now + timedelta(minutes=get_settings().hold_minutes)
+    registration.hold_expires_at = now + timedelta(minutes=settings.hold_minutes)
+    if not settings.fee_based:  # guest fees were turned off since the hold ran out
+        registration.price_cents = 0
     registration.discount_cents = 0
     registration.coupon_code = None
     db.session.commit()

@@ -447,3 +447,49 @@ def test_a_coupon_from_a_stale_tab_after_paying_goes_to_the_registration(app, cl
     page = client.get(manage).text
     assert "This registration is not waiting for a payment." in page
     assert 'data-status="confirmed"' in page
+
+
+@pytest.mark.parametrize("switch", ["fee_based_enabled", "ecommerce_enabled"])
+def test_guests_holding_a_seat_confirm_it_free_once_guest_fees_are_turned_off(
+    app, client, paid_session, payments_sandbox, switch
+):
+    """Fees off means no guest is charged: a seat held at a price (with a coupon or without) is
+    free from then on, as it is for a guest registering now, and its coupon use goes back."""
+    from tests.conftest import csrf_from, login
+    from tests.web.test_settings import VALID
+
+    with_coupon = manage_path(register(client, paid_session["token"], email="coupon@example.com"))
+    apply_coupon(client, with_coupon, "SAVE25XY")
+    assert 'data-amount="36.75"' in client.get(f"{with_coupon}/pay").text
+    other = app.test_client()
+    full_price = manage_path(register(other, paid_session["token"], email="full@example.com"))
+    stale_page = other.get(f"{full_price}/pay").text
+    assert 'data-amount="49.00"' in stale_page
+
+    admin = app.test_client()
+    login(admin, "admin@example.com")
+    settings_page = admin.get("/admin/settings").text
+    data = {**VALID, "currency": "usd", switch: None, "csrf_token": csrf_from(settings_page)}
+    saved = admin.post("/admin/settings", data={k: v for k, v in data.items() if v}, follow_redirects=True)
+    assert "2 guests holding a seat no longer pay a fee and can confirm them for free." in saved.text
+
+    page = client.get(f"{with_coupon}/pay").text
+    assert 'data-amount="0.00"' in page
+    assert "This session is free: confirm your seat." in page
+    assert "Test payment method" not in page
+    client.post(f"{with_coupon}/pay", data={"csrf_token": csrf_from(page)})
+    assert status_of(client, with_coupon) == "confirmed"
+    # The stale page's card form, sent anyway: nothing is charged, the seat is confirmed.
+    other.post(
+        f"{full_price}/pay",
+        data={"payment_method_nonce": "fake-valid-visa-nonce", "csrf_token": csrf_from(stale_page)},
+    )
+    assert status_of(other, full_price) == "confirmed"
+    with app.app_context():
+        guests = db.session.scalars(
+            db.select(Registration).where(Registration.email.in_(["coupon@example.com", "full@example.com"]))
+        ).all()
+        assert [(g.price_cents, g.discount_cents, g.due_cents) for g in guests] == [(0, 0, 0), (0, 0, 0)]
+        assert db.session.scalar(db.select(Coupon.uses).where(Coupon.code == "SAVE25XY")) == 0
+        orders = set(db.session.scalars(db.select(Payment.order_id)))
+    assert [sale for sale in payments_sandbox.transactions() if sale["order_id"] in orders] == []
