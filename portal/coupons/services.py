@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, cast, func, select, update
+from sqlalchemy import BigInteger, cast, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -406,12 +406,30 @@ def update_coupon(coupon: Coupon, data: CouponInput, actor: User) -> dict:
     if coupon.max_uses != data.max_uses:
         db.session.rollback()
         raise CouponServiceError("max_uses_below_redemptions", str(coupon.uses))
+    if data.max_uses_per_email and before.get("max_uses_per_email") != data.max_uses_per_email:
+        _recount_email_uses(coupon.id)
     _apply(coupon, data)
     changed = audit.changes(before, _snapshot(coupon))
     if changed:
         audit.record("coupon.updated", coupon, actor=actor, code=coupon.code, changes=changed)
     db.session.commit()
     return changed
+
+
+def _recount_email_uses(coupon_id: int) -> None:
+    """Uses per email, counted again from the coupon's live redemptions: without a per-email limit
+    they are not kept, so a limit set later must count the uses made before it (the coupon's row is
+    locked by the caller's UPDATE: no use is taken meanwhile)."""
+    live = (RedemptionStatus.RESERVED, RedemptionStatus.COMMITTED)
+    db.session.execute(CouponEmailUse.__table__.delete().where(CouponEmailUse.coupon_id == coupon_id))
+    db.session.execute(
+        insert(CouponEmailUse).from_select(
+            ["coupon_id", "email", "uses"],
+            select(CouponRedemption.coupon_id, CouponRedemption.email, func.count())
+            .where(CouponRedemption.coupon_id == coupon_id, CouponRedemption.status.in_(live))
+            .group_by(CouponRedemption.coupon_id, CouponRedemption.email),
+        )
+    )
 
 
 def set_active(coupon: Coupon, active: bool, actor: User) -> None:

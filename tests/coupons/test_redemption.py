@@ -116,6 +116,31 @@ def test_maximum_uses_per_email_is_enforced_and_released(app, shop):
         assert services.reserve("peremail", training, "a@example.com", "registration:2").status == "reserved"
 
 
+def test_a_per_email_limit_set_later_counts_the_uses_made_before_it(app, shop):
+    """The limit is added to a coupon already used: a live use (reserved or committed) made before
+    counts against it, a released one does not."""
+    from portal.accounts.models import User
+
+    with app.app_context():
+        coupon, training = new_coupon(shop, code="LATERCAP", max_uses=10)
+        services.reserve("latercap", training, "a@example.com", "registration:1")
+        services.commit("registration:1")
+        services.reserve("latercap", training, "b@example.com", "registration:2")
+        services.release("registration:2")
+        db.session.commit()
+        edit = CouponInput(
+            kind="percent", percent=Decimal("20"), max_uses=10, max_uses_per_email=1, code="LATERCAP"
+        )
+        services.update_coupon(coupon, edit, db.session.get(User, shop["admin"]))
+
+        refused = services.reserve("latercap", training, "A@example.com", "registration:3")
+        db.session.commit()
+        assert isinstance(refused, Rejection) and refused.code == "used_up_for_email"
+        assert services.reserve("latercap", training, "b@example.com", "registration:4").status == "reserved"
+        db.session.commit()
+        assert db.session.get(Coupon, coupon.id).uses == 2
+
+
 def test_expired_coupons_are_refused_with_their_reason(app, shop):
     with app.app_context():
         _, training = new_coupon(
