@@ -107,7 +107,8 @@ def session_totals(training) -> Totals:
     """Registrations by status, and the money, in two aggregate queries.
 
     Gross: what guests were charged. Discounts: what coupons took off registrations
-    that were confirmed. Refunded: succeeded refunds and voids. Net: gross - refunded.
+    confirmed now (the revenue report's rule: one cancelled since no longer counts).
+    Refunded: succeeded refunds and voids. Net: gross - refunded.
     """
     counts = dict(
         db.session.execute(
@@ -133,7 +134,10 @@ def session_totals(training) -> Totals:
             func.coalesce(func.sum(case((_was_charged(), Payment.amount_cents), else_=0)), 0),
             func.coalesce(
                 func.sum(
-                    case((Registration.confirmed_at.is_not(None), Registration.discount_cents), else_=0)
+                    case(
+                        (Registration.status == RegistrationStatus.CONFIRMED, Registration.discount_cents),
+                        else_=0,
+                    )
                 ),
                 0,
             ),
