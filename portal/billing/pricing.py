@@ -113,17 +113,21 @@ class Quote:
         return _stringify(data)
 
 
-def rates_for(currency: str, snapshot: dict | None, site: Rates) -> Rates:
+def rates_for(currency: str, snapshot: dict | None, site: Rates, paid: bool = False) -> Rates:
     """The rates a session in ``currency`` is priced with.
 
-    The site's rates when they are in the session's currency. A session keeps the currency it
-    was created in (its fee, its payments); after the site's currency changed, the site's rates
-    are in another one, so the session keeps the rates it was last priced with (``snapshot``,
-    its last quote's record).
+    A session its organizer has paid for keeps the rates it was paid at (``snapshot``, its last
+    quote's record): a later rate change neither bills the difference nor refunds, and an edit
+    is priced at those rates too. Otherwise the site's rates, when they are in the session's
+    currency. A session keeps the currency it was created in (its fee, its payments); after the
+    site's currency changed, the site's rates are in another one, so it keeps the rates it was
+    last priced with.
     """
+    rates = (snapshot or {}).get("rates")
+    if paid and rates and rates.get("currency") == currency:
+        return Rates.from_snapshot(rates)
     if site.currency == currency:
         return site
-    rates = (snapshot or {}).get("rates")
     if not rates or rates.get("currency") != currency:
         raise PricingError("no_rates_in_currency")
     return Rates.from_snapshot(rates)

@@ -45,8 +45,11 @@ def quote_for(training: TrainingSession) -> Quote:
 
 
 def session_rates(training: TrainingSession) -> Rates:
-    """The site's current rates, in the session's own currency (see ``pricing.rates_for``)."""
-    return rates_for(training.currency, training.estimate_snapshot, get_settings().rates())
+    """The rates the session is priced with: those it was paid at, or the site's, in the session's
+    own currency (see ``pricing.rates_for``)."""
+    return rates_for(
+        training.currency, training.estimate_snapshot, get_settings().rates(), paid=bool(training.paid_cents)
+    )
 
 
 def balance_cents(training: TrainingSession, quote: Quote | None = None) -> int:

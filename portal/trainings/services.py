@@ -50,8 +50,11 @@ class SessionDetails:
 
 
 def _apply(training: TrainingSession, details: SessionDetails, settings: SiteSettings) -> Quote:
-    # A new session takes the site's currency; one created before a currency change keeps its own.
-    rates = rates_for(training.currency, training.estimate_snapshot, settings.rates())
+    # A new session takes the site's currency and rates; one created before a currency change keeps
+    # its own, and one paid for keeps the rates it was paid at (billing.session_rates).
+    rates = rates_for(
+        training.currency, training.estimate_snapshot, settings.rates(), paid=bool(training.paid_cents)
+    )
     quote = estimate(details.usage, rates)
     training.title = details.title
     training.description = details.description
@@ -67,7 +70,7 @@ def _apply(training: TrainingSession, details: SessionDetails, settings: SiteSet
     if settings.fee_based:
         # In the session's own currency, fixed when it was created.
         training.fee_cents = details.fee_cents
-    # The estimate with the rates in force now: a later rate change never rewrites it.
+    # The estimate with those rates, recorded: a later rate change never rewrites it.
     training.estimate_cents = quote.total_cents
     training.estimate_snapshot = quote.snapshot()
     return quote

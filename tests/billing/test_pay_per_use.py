@@ -485,3 +485,24 @@ def test_a_payment_for_more_than_the_lowered_estimate_gives_the_rest_back(app, o
         assert billing.settle_owed_refunds() == 2985
         row = db.session.get(TrainingSession, training.id)
         assert (row.paid_cents, row.refund_owed_cents) == (2985, 0)
+
+
+def test_a_rate_change_after_paying_neither_bills_nor_refunds_the_session(app, organizer):
+    """A session keeps the rates it was paid at: the administrator's new rates price new sessions,
+    not this one, and an edit of it is priced at its own rates too."""
+    submit(organizer)
+    training = session(app)
+    continue_and_pay(organizer, training.id)  # $29.85
+    with app.app_context():
+        set_settings(person_minute_rate=Decimal("0.0135"), tax_percent=Decimal("8.3333"))
+    page = organizer.get(f"/sessions/{training.id}").text
+    assert 'data-status="scheduled"' in page and "pay the difference" not in page
+    assert billing_balance_of(app, training.id) == 0
+    assert 'data-total="29.85"' in organizer.get(f"/sessions/{training.id}/edit").text
+    fresh = live_estimate(organizer, "/sessions/new")
+    assert 'data-total="33.05"' in fresh  # (60 x 11 x 0.0135 + 60 x 4 x 0.09) x 1.083333 = 33.0525
+    # Twice as long: twice the price at the rates it was paid at, the difference to pay.
+    edited = live_estimate(organizer, f"/sessions/{training.id}/edit", duration_minutes="120")
+    assert 'data-total="59.70"' in edited
+    submit(organizer, f"/sessions/{training.id}/edit", intent="save", duration_minutes="120")
+    assert billing_balance_of(app, training.id) == 2985
