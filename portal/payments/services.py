@@ -689,6 +689,13 @@ def refund(payment_id: int, amount_cents: int | None = None, reason: str = "") -
         raise PaymentError("not_refundable", payment)
     if payment.charged_back:
         raise PaymentError("charged_back", payment)
+    if payment.status == S.SUBMITTED and payment.gateway_transaction_id:
+        # Our record can lag the gateway, which settles in a batch without telling us: a void of a
+        # settled sale is refused. Asked first, a settled sale is refunded instead.
+        try:
+            payment = refresh_payment(payment_id)
+        except PaymentError:
+            payment = get_payment(payment_id)  # unanswered: the void below tells
     amount = payment.refundable_cents if amount_cents is None else amount_cents
     if amount <= 0 or amount > payment.refundable_cents:
         raise PaymentError("refund_amount_invalid", payment)

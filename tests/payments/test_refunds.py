@@ -40,6 +40,27 @@ def test_full_refund_of_a_settled_sale(app, payments_sandbox):
         assert str(credit["amount"]) == "49.00" and credit["id"] == record.gateway_transaction_id
 
 
+@pytest.mark.parametrize("amount", [None, 1250])
+def test_a_sale_settled_at_the_gateway_before_we_heard_of_it_is_refunded_not_voided(
+    app, payments_sandbox, amount
+):
+    """The gateway settles in a batch and says nothing: our record still reads "submitted". A void
+    would be refused; the refund asks first, sees the sale settled, and refunds it (in part too)."""
+    with app.app_context():
+        payment = paid(settle=False)
+        services.gateway().settle(payment.gateway_transaction_id)
+        assert db.session.get(Payment, payment.id).status == "submitted_for_settlement"
+        record = services.refund(payment.id, amount)
+        assert (record.kind, record.status, record.amount_cents) == ("refund", "succeeded", amount or 4900)
+        payment = db.session.get(Payment, payment.id)
+        assert (payment.refunded_cents, payment.status) == (
+            amount or 4900,
+            "partially_refunded" if amount else "refunded",
+        )
+        (credit,) = credits_for(payments_sandbox, payment.gateway_transaction_id)
+        assert str(credit["amount"]) == ("12.50" if amount else "49.00")
+
+
 def test_partial_refunds_add_up_and_never_exceed_the_payment(app, payments_sandbox):
     with app.app_context():
         payment = paid(5000)
