@@ -201,6 +201,11 @@ def is_open_for_registration(training: TrainingSession, now: datetime | None = N
     return training.status in (SessionStatus.SCHEDULED, SessionStatus.STARTED) and training.end_at > now
 
 
+def _fee_now(training: TrainingSession, settings) -> int:
+    """What a seat costs a guest who takes it now (a registration, a seat offered or taken again)."""
+    return training.fee_cents if settings.fee_based else 0
+
+
 def register(training: TrainingSession, details: GuestDetails, waitlist: bool = False) -> Registration:
     """Register a guest: a held seat (paid sessions), a confirmed one (free), or a place in line.
 
@@ -214,7 +219,7 @@ def register(training: TrainingSession, details: GuestDetails, waitlist: bool = 
         raise RegistrationError("closed")
     settings = get_settings()
     now = utcnow()
-    price = training.fee_cents if settings.fee_based else 0
+    price = _fee_now(training, settings)
     if _expire_holds_of(training.id, now) or _has_waitlist(training.id):
         # Freed seats go to the waiting list first: a newcomer never jumps the line.
         db.session.commit()
@@ -437,8 +442,8 @@ def _retake_seat(registration: Registration) -> None:
     settings = get_settings()
     registration.status = R.PENDING_PAYMENT
     registration.hold_expires_at = now + timedelta(minutes=settings.hold_minutes)
-    if not settings.fee_based:  # guest fees were turned off since the hold ran out
-        registration.price_cents = 0
+    # At the fee of now: the organizer may have changed it (or guest fees were turned off) since.
+    registration.price_cents = _fee_now(registration.training, settings)
     registration.discount_cents = 0
     registration.coupon_code = None
     db.session.commit()
@@ -654,6 +659,9 @@ def offer_freed_seats(training_id: int, now: datetime | None = None) -> int:
                 status=R.PENDING_PAYMENT,
                 offered_at=now,
                 hold_expires_at=now + timedelta(minutes=settings.offer_minutes),
+                # At the fee of now, not of when the guest joined the line.
+                price_cents=_fee_now(first.training, settings),
+                discount_cents=0,
             )
         ).rowcount
         if not moved:

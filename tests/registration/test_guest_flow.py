@@ -17,6 +17,7 @@ from portal.mail.services import deliver_pending
 from portal.payments.models import Payment
 from portal.registration import services
 from portal.registration.models import Registration
+from portal.trainings.models import TrainingSession
 from tests.factories import enable_ecommerce, make_training, make_user, set_settings
 from tests.registration.helpers import apply_coupon, manage_path, pay, register, seats_taken, status_of
 
@@ -244,12 +245,16 @@ def test_full_session_offers_the_waiting_list_and_a_freed_seat_goes_to_the_first
         register(second_client, paid_session["token"], email="second@example.com", waitlist=True)
     )
     assert status_of(client, first) == "waitlisted"
+    with app.app_context():  # the organizer lowers the fee while they wait
+        db.session.get(TrainingSession, paid_session["id"]).fee_cents = 3900
+        db.session.commit()
     # A holder cancels: the first in line is offered the seat (held for them) by email.
     page = guests[0].get(holders[0] + "/pay").text
     from tests.conftest import csrf_from
 
     guests[0].post(holders[0] + "/cancel", data={"csrf_token": csrf_from(page)})
     assert status_of(client, first) == "pending_payment"
+    assert 'data-amount="39.00"' in client.get(f"{first}/pay").text  # the fee of now, not 49.00
     assert status_of(second_client, second) == "waitlisted"
     with app.app_context():
         deliver_pending()

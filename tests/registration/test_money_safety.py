@@ -108,6 +108,23 @@ def test_a_coupon_applied_after_the_sale_went_through_is_refused(app, shop, paym
     assert seat_count_matches(app, shop)
 
 
+def test_a_hold_taken_again_after_it_ran_out_pays_the_fee_of_now(app, shop, payments_sandbox):
+    with app.app_context():
+        registration = guest(app, shop, "again@example.com")
+        db.session.execute(
+            update(Registration)
+            .where(Registration.id == registration.id)
+            .values(hold_expires_at=utcnow() - timedelta(seconds=1))
+        )
+        db.session.commit()
+        services.expire_holds()
+        db.session.get(TrainingSession, shop["id"]).fee_cents = 2900  # the organizer lowered it since
+        db.session.commit()
+        paid = services.pay(registration.id, "fake-valid-visa-nonce", ALL)
+        assert (paid.status, paid.price_cents, paid.payment.amount_cents) == ("confirmed", 2900, 2900)
+    assert seat_count_matches(app, shop)
+
+
 def test_settling_twice_confirms_once_and_keeps_the_money(app, shop, payments_sandbox):
     with app.app_context():
         registration = guest(app, shop, "twice@example.com")
