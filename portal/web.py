@@ -80,7 +80,12 @@ def cents_from(text: str | None) -> int | None:
 
 
 def is_htmx() -> bool:
-    """An htmx request that wants a fragment (a history restore wants the full page)."""
+    """An htmx request that wants a fragment (a history restore wants the full page).
+
+    Asking marks the response as depending on it: ``add_security_headers`` then sends
+    ``Vary: HX-Request`` whatever the answer is (a fragment, a page, a redirect of either kind).
+    """
+    g.varies_on_htmx = True
     return (
         request.headers.get("HX-Request") == "true"
         and request.headers.get("HX-History-Restore-Request") != "true"
@@ -100,6 +105,8 @@ def render_page_or_fragment(page: str, fragment: str, status: int = 200, **conte
 
 def add_security_headers(response: Response) -> Response:
     headers = response.headers
+    if g.get("varies_on_htmx"):
+        response.vary.add("HX-Request")
     headers.setdefault("Content-Security-Policy", content_security_policy())
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")

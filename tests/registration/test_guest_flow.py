@@ -449,6 +449,7 @@ def test_a_coupon_from_a_stale_tab_after_paying_goes_to_the_registration(app, cl
         assert response.status_code == 200 and response.headers["HX-Redirect"] == manage
     else:
         assert response.status_code == 303 and response.headers["Location"] == manage
+    assert "HX-Request" in response.headers["Vary"]  # one URL, two answers: caches must keep both
     page = client.get(manage).text
     assert "This registration is not waiting for a payment." in page
     assert 'data-status="confirmed"' in page
