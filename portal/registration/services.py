@@ -689,7 +689,13 @@ def guest_refund_cents(registration: Registration, now: datetime | None = None) 
     return payment.refundable_cents
 
 
-def cancel(registration_id: int, refund_cents: int | None = 0, by_guest: bool = False, notify: bool = True):
+def cancel(
+    registration_id: int,
+    refund_cents: int | None = 0,
+    by_guest: bool = False,
+    notify: bool = True,
+    session_cancelled: bool = False,
+):
     """Cancel a registration: its seat (or place in line) goes back, and ``refund_cents`` is refunded.
 
     ``refund_cents=None`` refunds in full. The registration is cancelled first
@@ -720,15 +726,18 @@ def cancel(registration_id: int, refund_cents: int | None = 0, by_guest: bool = 
     audit.record("registration.cancelled", registration, email=registration.email, by_guest=by_guest)
     db.session.commit()
     try:
-        return _refund_cancelled(registration_id, payment, refund_cents, notify)
+        return _refund_cancelled(registration_id, payment, refund_cents, notify, session_cancelled)
     finally:
         if had_seat:
             offer_freed_seats(registration.training_session_id)
 
 
-def _refund_cancelled(registration_id: int, payment, refund_cents: int | None, notify: bool):
+def _refund_cancelled(
+    registration_id: int, payment, refund_cents: int | None, notify: bool, session_cancelled: bool = False
+):
     refunded = 0
     if payment is not None and payment.is_paid and refund_cents != 0:
+        owed = payment.refundable_cents if refund_cents is None else refund_cents
         try:
             record = payments.refund(payment.id, refund_cents, reason="registration cancelled")
             refunded = record.amount_cents
@@ -736,14 +745,21 @@ def _refund_cancelled(registration_id: int, payment, refund_cents: int | None, n
             log.error("registration %s: refund failed: %s", registration_id, exc.code)
             registration = get_registration(registration_id)
             if notify:
-                _send_mail(registration, "cancelled", refunded_cents=0)
+                # The organizer retries it (the guest is emailed when it goes through): say it is owed.
+                _send_mail(
+                    registration,
+                    "cancelled",
+                    refunded_cents=0,
+                    refund_owed_cents=owed,
+                    session_cancelled=session_cancelled,
+                )
                 db.session.commit()
             raise RegistrationError(f"refund_failed:{exc.code}", registration) from exc
     registration = get_registration(registration_id)
     if refunded:
         registration.status = R.REFUNDED
     if notify:
-        _send_mail(registration, "cancelled", refunded_cents=refunded)
+        _send_mail(registration, "cancelled", refunded_cents=refunded, session_cancelled=session_cancelled)
     db.session.commit()
     return get_registration(registration_id)
 
@@ -796,7 +812,7 @@ def cancel_session_registrations(training: TrainingSession) -> list[tuple[int, s
     failures = []
     for registration, _refund in session_cancellation_plan(training):
         try:
-            cancel(registration.id, refund_cents=None)
+            cancel(registration.id, refund_cents=None, session_cancelled=True)
         except RegistrationError as exc:
             failures.append((registration.id, exc.code))
     return failures

@@ -628,8 +628,21 @@ def test_a_failed_refund_is_shown_and_can_be_retried(app, client, site, payments
     failed_row = row(page, registration_id)
     assert "data-refund-failed" in failed_row and 'data-refund-status="failed"' in failed_row
     assert 'name="refund" value="30.00">Retry refund ($30.00)</button>' in failed_row
-    # The guest's seat went back at once; the money follows on the retry.
+    # The guest's seat went back at once; the money follows on the retry, as their email says.
     assert 'data-status="cancelled"' in failed_row
+    with app.app_context():
+        from portal.mail.models import OutboxMessage
+
+        (told,) = db.session.scalars(
+            select(OutboxMessage.body).where(OutboxMessage.kind == "registration_cancelled")
+        ).all()
+    assert (
+        "Your refund of $30.00 could not be sent yet. It will be, and you will get an email when it is."
+        in told
+    )
+    assert told.startswith(
+        "Hello Rita Retry,\n\nYour registration for My paid session is cancelled.\n\nYour refund"
+    )
 
     retry = post_as_organizer(client, site["mine"], f"{registration_id}/refund", {"refund": "30.00"})
     assert retry.status_code == 303
