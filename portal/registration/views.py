@@ -105,6 +105,8 @@ def manage(token: str):
         # "Continue to the payment page" posts here, and the answer redirects to the gateway's page.
         if checkout_open:
             allow_in_csp({"form-action": [gateway_of(payment).checkout_origin()]})
+    elif _payment_in_flight(registration):  # a card being charged right now: the page reloads itself
+        message = registration_message("payment_in_progress")
     else:
         message = failure_message(registration.payment.failure_code) if registration.payment else ""
     return render_template(

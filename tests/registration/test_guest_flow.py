@@ -499,3 +499,22 @@ def test_guests_holding_a_seat_confirm_it_free_once_guest_fees_are_turned_off(
         assert db.session.scalar(db.select(Coupon.uses).where(Coupon.code == "SAVE25XY")) == 0
         orders = set(db.session.scalars(db.select(Payment.order_id)))
     assert [sale for sale in payments_sandbox.transactions() if sale["order_id"] in orders] == []
+
+
+def test_the_registration_page_during_a_card_payment_says_it_is_being_processed(app, client, paid_session):
+    """Reloaded while the card is being charged (another tab, a slow gateway): no Pay, no Cancel,
+    the reason why, and the page reloads itself until the outcome is in."""
+    manage = manage_path(register(client, paid_session["token"]))
+    with app.app_context():
+        registration = db.session.scalar(db.select(Registration))
+        attempt = services.payments.open_attempt(
+            "guest_fee", registration.reference, registration.due_cents, registration.currency
+        )
+        registration.payment_id = attempt.id
+        attempt.status = "processing"
+        db.session.commit()
+    page = client.get(manage)
+    assert page.status_code == 200 and 'data-status="pending_payment"' in page.text
+    assert "Your payment is being processed. Do not pay again: this page updates by itself." in page.text
+    assert '<meta http-equiv="refresh" content="3">' in page.text
+    assert f'action="{manage}/cancel"' not in page.text and f'action="{manage}/pay"' not in page.text
