@@ -24,8 +24,12 @@ def _in_zone(instant: datetime, zone: str) -> datetime:
     return instant.astimezone(tz)
 
 
-def invitation(registration) -> dict:
-    """An outbox attachment: a METHOD:REQUEST calendar with one event for the session."""
+def invitation(registration, sequence: int = 0) -> dict:
+    """An outbox attachment: a METHOD:REQUEST calendar with one event for the session.
+
+    ``sequence`` (RFC 5545 SEQUENCE) grows with each change of the session's time: the guest's
+    calendar replaces the event it has (same UID) instead of adding a second one.
+    """
     training = registration.training
     calendar = Calendar()
     calendar.add("prodid", "-//Training portal//Registration//EN")
@@ -34,6 +38,7 @@ def invitation(registration) -> dict:
     event = Event()
     event.add("uid", f"registration-{registration.id}@training-portal")
     event.add("dtstamp", utcnow())
+    event.add("sequence", sequence)
     # In the guest's zone (the one their email uses), with its VTIMEZONE; the end is the start plus
     # the duration in real minutes, whatever the clocks do in between.
     zone = next((z for z in (registration.timezone, training.timezone) if is_timezone(z)), "UTC")

@@ -825,9 +825,26 @@ def _send_confirmation(registration: Registration) -> None:
     _send_mail(registration, "confirmation", attachments=[invitation(registration)])
 
 
+def notify_session_changed(training: TrainingSession) -> int:
+    """The session's time, length or meeting link changed: every confirmed guest is told, with an
+    invitation that replaces theirs (same event, a higher SEQUENCE). Returns how many."""
+    sequence = int(utcnow().timestamp())  # grows with every change; a first invitation has 0
+    guests = db.session.scalars(
+        select(Registration)
+        .where(Registration.training_session_id == training.id, Registration.status == R.CONFIRMED)
+        .order_by(Registration.id)
+    ).all()
+    for registration in guests:
+        _send_mail(registration, "updated", attachments=[invitation(registration, sequence)])
+    db.session.commit()
+    return len(guests)
+
+
 def _subject(kind: str, title: str) -> str:
     if kind == "confirmation":
         return _("Registration confirmed: %(title)s", title=title)
+    if kind == "updated":
+        return _("Session changed: %(title)s", title=title)
     if kind == "offer":
         return _("A seat is free for you: %(title)s", title=title)
     return _("Registration cancelled: %(title)s", title=title)

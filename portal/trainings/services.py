@@ -116,14 +116,22 @@ def save_draft(
     return training
 
 
-def update_session(training: TrainingSession, details: SessionDetails, settings: SiteSettings) -> None:
+def update_session(training: TrainingSession, details: SessionDetails, settings: SiteSettings) -> bool:
+    """Save an edit; True when what a guest's calendar holds changed (time, length, title, link)."""
     if not training.is_editable:
         raise TrainingError("not_editable")
     if details.capacity < training.seats_taken:
         raise TrainingError("capacity_below_seats_taken")
+    before = _calendar_facts(training)
     _apply(training, details, settings)
     training.set_times(details.start_at if details.start_at else training.start_at)
+    changed = _calendar_facts(training) != before
     db.session.commit()
+    return changed
+
+
+def _calendar_facts(training: TrainingSession) -> tuple:
+    return training.start_at, training.duration_minutes, training.title, training.meeting_url
 
 
 def publish(training: TrainingSession, intent: str) -> None:

@@ -14,7 +14,7 @@ from portal.extensions import db
 from portal.i18n import format_money
 from portal.mail.services import deliver_queued
 from portal.pagination import page_of
-from portal.registration.services import cancel_session_registrations
+from portal.registration.services import cancel_session_registrations, notify_session_changed
 from portal.trainings import services
 from portal.trainings.forms import SessionCostForm, SessionForm
 from portal.trainings.models import TrainingSession
@@ -133,7 +133,7 @@ def _edit_or_create(training=None):
             flash(_("Session started.") if intent == "start" else _("Session scheduled."), "success")
         else:
             try:
-                services.update_session(training, details, get_settings())
+                calendar_changed = services.update_session(training, details, get_settings())
             except services.TrainingError as exc:
                 db.session.rollback()
                 form.capacity.errors.append(
@@ -151,6 +151,8 @@ def _edit_or_create(training=None):
                 db.session.commit()
                 flash(_("Session started.") if intent == "start" else _("Session scheduled."), "success")
                 return redirect(url_for("trainings.detail", session_id=training.id), code=303)
+            if calendar_changed and notify_session_changed(training):
+                deliver_queued()  # each confirmed guest: the new time, and an invitation replacing theirs
             balance = billing.after_edit(training) if get_settings().pay_per_use else 0
             if balance > 0:
                 flash(

@@ -518,3 +518,62 @@ def test_the_registration_page_during_a_card_payment_says_it_is_being_processed(
     assert "Your payment is being processed. Do not pay again: this page updates by itself." in page.text
     assert '<meta http-equiv="refresh" content="3">' in page.text
     assert f'action="{manage}/cancel"' not in page.text and f'action="{manage}/pay"' not in page.text
+
+
+def test_moving_a_session_tells_its_confirmed_guests_with_an_invitation_that_replaces_theirs(
+    app, client, paid_session, payments_sandbox, tmp_path
+):
+    from datetime import UTC, datetime
+
+    from tests.conftest import csrf_from, login
+
+    manage = manage_path(register(client, paid_session["token"], email="moved@example.com"))
+    pay(client, manage)
+    register(app.test_client(), paid_session["token"], email="holding@example.com")  # not confirmed
+    organizer = app.test_client()
+    login(organizer, "organizer@example.com")
+    url = f"/sessions/{paid_session['id']}/edit"
+
+    def edit(**changes):
+        form = {
+            "intent": "save",
+            "title": "Negotiation basics",
+            "start": f"{datetime.now(UTC).year + 1}-05-01T09:00",
+            "timezone": "Europe/Paris",
+            "duration_minutes": "90",
+            "capacity": "3",
+            "expected_attendees": "3",
+            "audio": "internet",
+            "teleconference_participants": "0",
+            "session_fee": "49.00",
+            "meeting_url": "https://meet.example.com/negotiation",
+            **changes,
+        }
+        page = organizer.get(url).text
+        assert organizer.post(url, data={**form, "csrf_token": csrf_from(page)}).status_code == 303
+
+    edit()  # moved to 1 May, 90 minutes
+    with app.app_context():
+        deliver_pending()
+    sent = mails(tmp_path)
+    (confirmation, changed) = sent["Gina Guest <moved@example.com>"]
+    assert changed["Subject"] == "Session changed: Negotiation basics"
+    assert "holding@example.com" not in " ".join(sent)  # only confirmed guests are told
+    body = changed.get_body(("plain",)).get_content()
+    assert "The organizer changed the session you are registered for. Your seat is kept." in body
+    assert "90 minutes" in body
+    (first,) = [part for part in confirmation.iter_attachments() if part.get_filename() == "invitation.ics"]
+    (second,) = [part for part in changed.iter_attachments() if part.get_filename() == "invitation.ics"]
+    old_event = icalendar.Calendar.from_ical(first.get_content()).walk("VEVENT")[0]
+    new_event = icalendar.Calendar.from_ical(second.get_content()).walk("VEVENT")[0]
+    assert new_event["UID"] == old_event["UID"]
+    assert int(new_event["SEQUENCE"]) > int(old_event["SEQUENCE"]) == 0
+    assert new_event.decoded("DTSTART").astimezone(UTC) == datetime(
+        datetime.now(UTC).year + 1, 5, 1, 7, 0, tzinfo=UTC
+    )
+    assert new_event.decoded("DTEND") - new_event.decoded("DTSTART") == timedelta(minutes=90)
+
+    edit(capacity="4")  # nothing a calendar holds: nobody is emailed
+    with app.app_context():
+        deliver_pending()
+    assert len(mails(tmp_path)["Gina Guest <moved@example.com>"]) == 2
